@@ -1,0 +1,1 @@
+//! Dokku adapter (see the dokku issue).

@@ -1,0 +1,282 @@
+//! Validated names. Each newtype can only be built through `parse`, so code that
+//! holds one knows it is safe to pass to Dokku as a single shell-free word.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::DomainError;
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+static APP_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z]([a-z0-9-]*[a-z0-9])?$").expect("static regex"));
+static PROC_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex"));
+static KEY_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").expect("static regex"));
+static LABEL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").expect("static regex"));
+static SLUG_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").expect("static regex"));
+static SSH_NAME_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$").expect("static regex"));
+static POD_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9][a-z0-9.-]*$").expect("static regex"));
+
+/// Names the platform keeps for itself; an app may not take them.
+pub const RESERVED_APP_NAMES: &[&str] = &["drycc", "deis", "dokku", "drydock", "kube-system"];
+
+name_type!(
+    /// An application id: lowercase letters, digits and dashes, starting with a
+    /// letter, at most 63 characters (a DNS label, as Dokku's vhosts need).
+    AppName
+);
+
+impl AppName {
+    /// Validates an app id with the reference's message.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.len() > 63 || !APP_RE.is_match(s) {
+            return Err(DomainError::field(
+                "id",
+                "App name must start with an alphabetic character, cannot end with a hyphen and can only contain a-z (lowercase), 0-9 and hyphens.",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether the platform reserves this name.
+    pub fn is_reserved(&self) -> bool {
+        RESERVED_APP_NAMES.contains(&self.0.as_str())
+    }
+}
+
+name_type!(
+    /// A process type from a Procfile (`web`, `worker`, `cmd`, …).
+    ProcessType
+);
+
+impl ProcessType {
+    /// Validates a process type as the reference's Procfile rules do.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.is_empty() || s.len() > 63 || !PROC_RE.is_match(s) {
+            return Err(DomainError::field(
+                "procfile",
+                format!("Process types can only contain lowercase alphanumeric characters and dashes: {s:?} is not valid"),
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The type an image without a Procfile runs as.
+    pub fn cmd() -> Self {
+        Self("cmd".into())
+    }
+
+    /// The conventional web process type.
+    pub fn web() -> Self {
+        Self("web".into())
+    }
+}
+
+name_type!(
+    /// An environment variable name.
+    ConfigKey
+);
+
+impl ConfigKey {
+    /// Validates a config key with the reference's message.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.len() > 1024 || !KEY_RE.is_match(s) {
+            return Err(DomainError::field(
+                "values",
+                "Config keys must start with a letter or underscore and only contain [A-z0-9_]",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+name_type!(
+    /// A hostname routed to an app: lowercase labels, a `*` allowed only as the
+    /// whole first label, at most 253 characters.
+    DomainName
+);
+
+impl DomainName {
+    /// Validates a hostname; uppercase input is refused rather than silently folded.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let bad = |why: &str| {
+            DomainError::field("domain", format!("Hostname does not look valid: {why}"))
+        };
+        if s.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if s.len() > 253 {
+            return Err(bad("it is longer than 253 characters"));
+        }
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(bad("it must be lowercase"));
+        }
+        for (i, label) in s.split('.').enumerate() {
+            if label == "*" && i == 0 && s.contains('.') {
+                continue;
+            }
+            if label.is_empty() {
+                return Err(bad("it has an empty label"));
+            }
+            if label.len() > 63 {
+                return Err(bad("a label is longer than 63 characters"));
+            }
+            if !LABEL_RE.is_match(label) {
+                return Err(bad(&format!("{label:?} is not a valid label")));
+            }
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether this is a wildcard (`*.example.com`).
+    pub fn is_wildcard(&self) -> bool {
+        self.0.starts_with("*.")
+    }
+}
+
+name_type!(
+    /// A certificate's name: a slug of lowercase letters, digits and dashes.
+    CertName
+);
+
+impl CertName {
+    /// Validates a certificate name.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.len() > 253 || !SLUG_RE.is_match(s) {
+            return Err(DomainError::field(
+                "name",
+                "Certificate names can only contain lowercase alphanumeric characters and dashes, and must start and end with an alphanumeric character",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+name_type!(
+    /// The name under which a public key is registered with Dokku's ssh-keys.
+    SshKeyName
+);
+
+impl SshKeyName {
+    /// Validates a key name: letters, digits, `.`, `_`, `@`, `-`, at most 128 characters.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.len() > 128 || !SSH_NAME_RE.is_match(s) {
+            return Err(DomainError::field(
+                "id",
+                "Key ids can only contain letters, digits, '.', '_', '@' and '-', and must start with a letter or digit",
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+name_type!(
+    /// A container (pod) name as Dokku reports it, e.g. `myapp.web.1`.
+    PodName
+);
+
+impl PodName {
+    /// Validates a pod name.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        if s.len() > 253 || !POD_RE.is_match(s) {
+            return Err(DomainError::NotFound(format!(
+                "Container {s} does not exist in application"
+            )));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names() {
+        for ok in ["a", "myapp", "my-app-2", "a1"] {
+            assert!(AppName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "My_App",
+            "1app",
+            "app-",
+            "-app",
+            "a b",
+            "a.b",
+            &"a".repeat(64),
+        ] {
+            assert!(AppName::parse(bad).is_err(), "{bad}");
+        }
+        assert!(AppName::parse("drycc").unwrap().is_reserved());
+    }
+
+    #[test]
+    fn config_keys() {
+        assert!(ConfigKey::parse("_A1").is_ok());
+        assert!(ConfigKey::parse("1BAD-KEY").is_err());
+        assert!(ConfigKey::parse("A B").is_err());
+    }
+
+    #[test]
+    fn domains() {
+        for ok in ["myapp", "foo.example.com", "*.example.com", "a-b.c0.io"] {
+            assert!(DomainName::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "bad_domain!",
+            "Foo.com",
+            "a..b",
+            "*",
+            "a.*.b",
+            "-a.com",
+            "a-.com",
+            "a b.com",
+        ] {
+            assert!(DomainName::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
