@@ -1,1 +1,149 @@
-fn main() {}
+//! `drydock`: the Drycc/Deis Workflow controller API for a Dokku host.
+//!
+//! Subcommands: `serve`, `migrate`, `createsuperuser`, `reconcile`, `openapi`.
+
+mod config;
+mod telemetry;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use drydock_api::usecase::{accounts, reconcile};
+use drydock_api::{AppState, Settings};
+use drydock_domain::platform::Platform;
+use drydock_dokku::DokkuPlatform;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use config::{DbArgs, DokkuArgs, LogFormat, ServeArgs};
+
+#[derive(Parser)]
+#[command(name = "drydock", version, about = "Drycc/Deis Workflow controller API (v2.3) for a Dokku host")]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "DRYDOCK_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (migrates the database first).
+    Serve(Box<ServeArgs>),
+    /// Apply pending database migrations.
+    Migrate(DbArgs),
+    /// Create an admin account.
+    Createsuperuser {
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Email address.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Password (or set DRYDOCK_SUPERUSER_PASSWORD).
+        #[arg(long, env = "DRYDOCK_SUPERUSER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Settle interrupted releases and, with --reapply, push every app's current release to Dokku again.
+    Reconcile {
+        /// Re-create apps, releases, domains and scale on a Dokku that lost them.
+        #[arg(long)]
+        reapply: bool,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        dokku: DokkuArgs,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+async fn open_db(db: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = db.database_url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let conn = drydock_entity::store::connect::connect(&db.database_url, db.db_pool)
+        .await
+        .with_context(|| format!("connecting to {}", config::redact_url(&db.database_url)))?;
+    Migrator::up(&conn, None).await.context("running migrations")?;
+    Ok(conn)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    config::warn_unknown_env();
+    match cli.command {
+        Command::Serve(args) => serve(*args).await,
+        Command::Migrate(db) => {
+            open_db(&db).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Createsuperuser { username, email, password, db } => {
+            let conn = open_db(&db).await?;
+            let state = AppState::new(conn, Arc::new(DokkuPlatform::new(Default::default())), Settings::default());
+            accounts::create_superuser(&state, &username, &email, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("superuser {username} created");
+            Ok(())
+        }
+        Command::Reconcile { reapply, db, dokku } => {
+            let conn = open_db(&db).await?;
+            let state = AppState::new(conn, Arc::new(DokkuPlatform::new(dokku.daemon_settings())), Settings::default());
+            let mut report = reconcile::settle_pending(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if reapply {
+                report.extend(reconcile::reapply_all(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+            }
+            if report.is_empty() {
+                println!("nothing to reconcile");
+            }
+            for line in report {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", drydock_api::openapi_service().spec());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let conn = open_db(&args.db).await?;
+    tracing::info!(database = %config::redact_url(&args.db.database_url), "database ready");
+    let mut daemon = args.dokku.daemon_settings();
+    let _sim = if args.dokku.dokku_sim {
+        let dir = tempfile::Builder::new().prefix("drydock-sim-").tempdir()?;
+        let socket = dir.path().join("dokku-daemon.sock");
+        let spool = dir.path().join("spool");
+        std::fs::create_dir_all(&spool)?;
+        let handle = drydock_dokku::sim::Sim::start(&socket, drydock_dokku::sim::SimOptions::default()).await?;
+        tracing::warn!(socket = %socket.display(), "DOKKU SIMULATOR IN USE: nothing is deployed anywhere; this is for demos and tests only");
+        daemon.socket = socket;
+        daemon.spool_dir = spool;
+        Some((dir, handle))
+    } else {
+        None
+    };
+    let platform: Arc<dyn Platform> = Arc::new(DokkuPlatform::new(daemon));
+    let state = AppState::new(conn, platform, args.api_settings());
+    match reconcile::settle_pending(&state).await {
+        Ok(report) => report.iter().for_each(|l| tracing::info!(change = %l, "reconciled")),
+        Err(e) => tracing::warn!(error = %e, "could not reconcile at start-up; run `drydock reconcile` once Dokku is reachable"),
+    }
+    let listener = poem::listener::TcpListener::bind(args.bind.clone());
+    tracing::info!(bind = %args.bind, "drydock listening");
+    poem::Server::new(listener)
+        .run_with_graceful_shutdown(drydock_api::routes(state), async { tokio::signal::ctrl_c().await.ok(); }, None)
+        .await?;
+    Ok(())
+}

@@ -1,1 +1,17 @@
-//! placeholder
+//! Drydock's schema. One migration set, run unchanged on SQLite and PostgreSQL;
+//! `drydock serve` applies pending migrations at start-up and `drydock migrate`
+//! does it on demand.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}

@@ -1,1 +1,10 @@
+//! End-to-end tests: the real router over real HTTP on loopback, on SQLite and
+//! PostgreSQL, with dokku-sim as the daemon over a real Unix socket.
 
+mod harness;
+
+mod apps;
+mod auth;
+mod config_releases;
+mod http;
+mod users;

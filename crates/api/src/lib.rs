@@ -1,1 +1,46 @@
-//! placeholder
+//! Drydock's HTTP API: the Drycc/Deis Workflow controller API v2.3 on poem +
+//! poem-openapi. `routes` builds the whole server; `openapi_service` the
+//! document alone (for `drydock openapi`).
+
+pub mod auth;
+pub mod error;
+pub mod middleware;
+pub mod pagination;
+pub mod resources;
+pub mod state;
+pub mod usecase;
+
+use poem::endpoint::make_sync;
+use poem::middleware::{NormalizePath, TrailingSlash};
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::OpenApiService;
+
+use resources::{
+    apps::AppsApi, auth::AuthApi, builds::BuildsApi, config::ConfigApi, health::HealthApi, releases::ReleasesApi, users::UsersApi,
+};
+pub use state::{AppState, Registration, Settings};
+
+/// Every API of the server, in one tuple.
+pub type Apis = (AuthApi, UsersApi, AppsApi, ConfigApi, BuildsApi, ReleasesApi, HealthApi);
+
+/// The OpenAPI service describing every route.
+pub fn openapi_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new((AuthApi, UsersApi, AppsApi, ConfigApi, BuildsApi, ReleasesApi, HealthApi), "Drydock — Drycc Workflow controller API", middleware::API_VERSION)
+        .description("The Drycc/Deis Workflow controller API v2.3, served for a Dokku host.")
+}
+
+/// The complete server: API, `/v2/openapi.json`, `/swagger`, with every path
+/// accepted with or without a trailing slash.
+pub fn routes(state: AppState) -> impl Endpoint {
+    let api = openapi_service();
+    let spec = api.spec();
+    let swagger = api.swagger_ui();
+    let max_body = state.settings.max_body_bytes;
+    Route::new()
+        .nest("/", api)
+        .at("/v2/openapi.json", make_sync(move |_| poem::Response::builder().content_type("application/json").body(spec.clone())))
+        .nest("/swagger", swagger)
+        .with(NormalizePath::new(TrailingSlash::Trim))
+        .data(state)
+        .around(move |ep, req| async move { middleware::around(&ep, req, max_body).await })
+}

@@ -5,6 +5,7 @@
 //! type system carries the proof that they were validated — the Dokku command
 //! builder accepts nothing else.
 
+pub mod certificate;
 pub mod config_vars;
 pub mod error;
 pub mod limits;
@@ -12,6 +13,7 @@ pub mod name;
 pub mod password;
 pub mod platform;
 pub mod procfile;
+pub mod ssh_key;
 pub mod token;
 
 pub use error::DomainError;

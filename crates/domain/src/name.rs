@@ -153,6 +153,9 @@ impl DomainName {
         if s.bytes().any(|b| b.is_ascii_uppercase()) {
             return Err(bad("it must be lowercase"));
         }
+        if s.ends_with('.') {
+            return Err(bad("it must not end with a dot"));
+        }
         for (i, label) in s.split('.').enumerate() {
             if label == "*" && i == 0 && s.contains('.') {
                 continue;
@@ -166,6 +169,13 @@ impl DomainName {
             if !LABEL_RE.is_match(label) {
                 return Err(bad(&format!("{label:?} is not a valid label")));
             }
+        }
+        // RFC 3696: a top-level domain is never all digits, which also keeps IP addresses out.
+        if s.rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad("the last label cannot be all digits"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -262,21 +272,80 @@ mod tests {
 
     #[test]
     fn domains() {
-        for ok in ["myapp", "foo.example.com", "*.example.com", "a-b.c0.io"] {
-            assert!(DomainName::parse(ok).is_ok(), "{ok}");
+        let long_label = "a".repeat(63);
+        let max_len = format!("{0}.{0}.{0}.{1}", "a".repeat(63), "b".repeat(61));
+        assert_eq!(max_len.len(), 253);
+        let valid: &[&str] = &[
+            "myapp",
+            "foo.example.com",
+            "*.example.com",
+            "a-b.c0.io",
+            "a",
+            "a.b",
+            "1.example.com",
+            "123abc.com",
+            "x1",
+            "www.foo-bar.co.uk",
+            "xn--bcher-kva.de",
+            "a--b.example.com",
+            "*.com",
+            "foo.b1",
+            &format!("{long_label}.com"),
+            &max_len,
+        ];
+        for ok in valid {
+            let parsed = DomainName::parse(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert_eq!(parsed.as_str(), *ok);
+            assert_eq!(parsed.is_wildcard(), ok.starts_with("*."), "{ok}");
         }
-        for bad in [
+        let invalid: &[&str] = &[
             "",
             "bad_domain!",
             "Foo.com",
+            "FOO.COM",
             "a..b",
             "*",
+            "*.",
             "a.*.b",
+            "*.*.foo.com",
+            "**.foo.com",
+            "*foo.com",
+            "foo*.com",
             "-a.com",
             "a-.com",
             "a b.com",
-        ] {
-            assert!(DomainName::parse(bad).is_err(), "{bad}");
+            " foo.com",
+            "foo.com ",
+            ".foo.com",
+            "foo.com.",
+            "foo..com",
+            "_dmarc.foo.com",
+            "foo_bar.com",
+            "bücher.de",
+            "foo.com/path",
+            "foo.com:80",
+            "user@foo.com",
+            "1.2.3.4",
+            "123",
+            "foo.123",
+            "[::1]",
+            "foo.com\n",
+            "foo.com\0",
+            &format!("{}a.com", long_label),
+            &format!("a{max_len}"),
+        ];
+        for bad in invalid {
+            match DomainName::parse(bad) {
+                Err(DomainError::Field { field, message }) => {
+                    assert_eq!(field, "domain", "{bad:?}");
+                    assert!(
+                        message.starts_with("Hostname does not look valid"),
+                        "{bad:?}: {message}"
+                    );
+                }
+                other => panic!("{bad:?}: expected a domain error, got {other:?}"),
+            }
         }
+        assert!(valid.len() + invalid.len() >= 30);
     }
 }

@@ -1,0 +1,149 @@
+//! `/v2/apps`: list, create, inspect, transfer and destroy applications.
+
+use std::collections::BTreeMap;
+
+use drydock_domain::DomainError;
+use drydock_entity::entities::app;
+use drydock_entity::store::{apps, builds, releases, users};
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::{state, NoContent};
+use super::Tag;
+use crate::auth::TokenAuth;
+use crate::error::ApiError;
+use crate::pagination::{page_request, paginate, Paginated};
+use crate::state::AppState;
+use crate::usecase::access::{app_for, AppAction};
+use crate::usecase::{apps as uc, fmt_time};
+
+/// An application.
+#[derive(Object)]
+pub struct AppDto {
+    /// Stable unique id.
+    pub uuid: String,
+    /// The app's name.
+    pub id: String,
+    /// Owner's username.
+    pub owner: String,
+    /// Containers per process type.
+    pub structure: BTreeMap<String, u32>,
+    /// Process type → command of the current build.
+    pub procfile_structure: BTreeMap<String, String>,
+    /// Where the app is served.
+    pub url: String,
+    /// Creation time.
+    pub created: String,
+    /// Last change.
+    pub updated: String,
+}
+
+/// Builds the DTO for one app, given its owner's name.
+pub async fn app_dto(state: &AppState, app: &app::Model, owner: String) -> Result<AppDto, ApiError> {
+    let procfile_structure = match app.current_version {
+        Some(v) => match releases::by_version(&state.db, app.id, v).await?.and_then(|r| r.build_id) {
+            Some(b) => match builds::by_id(&state.db, b).await? {
+                Some(b) => builds::procfile(&b)?,
+                None => BTreeMap::new(),
+            },
+            None => BTreeMap::new(),
+        },
+        None => BTreeMap::new(),
+    };
+    Ok(AppDto {
+        uuid: app.uuid.to_string(),
+        id: app.name.clone(),
+        owner,
+        structure: apps::structure(app)?,
+        procfile_structure,
+        url: format!("{}.{}", app.name, state.settings.platform_domain),
+        created: fmt_time(&app.created),
+        updated: fmt_time(&app.updated),
+    })
+}
+
+/// Create request.
+#[derive(Object)]
+pub struct CreateAppBody {
+    /// Desired name; generated when absent.
+    pub id: Option<String>,
+}
+
+/// Update request.
+#[derive(Object)]
+pub struct UpdateAppBody {
+    /// New owner's username.
+    pub owner: Option<String>,
+}
+
+/// Create answers.
+#[derive(ApiResponse)]
+pub enum AppCreated {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<AppDto>),
+}
+
+/// Application endpoints.
+pub struct AppsApi;
+
+#[OpenApi(prefix_path = "/v2/apps", tag = "Tag::Apps")]
+impl AppsApi {
+    /// Apps the caller owns or collaborates on (admins: all).
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<AppDto>>> {
+        let st = state(req)?;
+        let page = page_request(req);
+        let p = apps::visible(&st.db, auth.0.id(), auth.0.is_admin(), page).await.map_err(ApiError::from)?;
+        let owners = users::usernames(&st.db, p.items.iter().map(|a| a.owner_id)).await.map_err(ApiError::from)?;
+        let mut rows = Vec::with_capacity(p.items.len());
+        for a in &p.items {
+            rows.push(app_dto(st, a, owners.get(&a.owner_id).cloned().unwrap_or_default()).await?);
+        }
+        Ok(Json(paginate(req, page, p.total, rows)))
+    }
+
+    /// Create an app.
+    #[oai(path = "/", method = "post")]
+    async fn create(&self, req: &Request, auth: TokenAuth, body: Json<CreateAppBody>) -> poem::Result<AppCreated> {
+        let st = state(req)?;
+        let app = uc::create(st, &auth.0, body.0.id).await?;
+        Ok(AppCreated::Created(Json(app_dto(st, &app, auth.0.name().to_owned()).await?)))
+    }
+
+    /// One app.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<AppDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let owner = users::by_id(&st.db, app.owner_id).await.map_err(ApiError::from)?.map(|u| u.username).unwrap_or_default();
+        Ok(Json(app_dto(st, &app, owner).await?))
+    }
+
+    /// Transfer an app to another owner (owner or admin).
+    #[oai(path = "/:id", method = "post")]
+    async fn update(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<UpdateAppBody>) -> poem::Result<Json<AppDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        if let Some(owner) = body.0.owner {
+            if !(auth.0.is_admin() || app.owner_id == auth.0.id()) {
+                return Err(ApiError::from(DomainError::Forbidden).into());
+            }
+            uc::transfer(st, &app, &owner).await?;
+        }
+        let app = apps::by_name(&st.db, &app.name).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
+        let owner = users::by_id(&st.db, app.owner_id).await.map_err(ApiError::from)?.map(|u| u.username).unwrap_or_default();
+        Ok(Json(app_dto(st, &app, owner).await?))
+    }
+
+    /// Destroy an app, here and on Dokku (owner or admin).
+    #[oai(path = "/:id", method = "delete")]
+    async fn destroy(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<NoContent> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Administer).await?;
+        uc::destroy(st, &app).await?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,130 @@
+//! `/v2/apps/<id>/releases`: history, one version, rollback.
+
+use drydock_domain::DomainError;
+use drydock_entity::entities::release;
+use drydock_entity::store::{builds, configs, releases, users};
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::state;
+use super::Tag;
+use crate::auth::TokenAuth;
+use crate::error::ApiError;
+use crate::pagination::{page_request, paginate, Paginated};
+use crate::state::AppState;
+use crate::usecase::access::{app_for, AppAction};
+use crate::usecase::{fmt_time, releases as uc};
+
+/// A release.
+#[derive(Object)]
+pub struct ReleaseDto {
+    /// Stable id.
+    pub uuid: String,
+    /// App name.
+    pub app: String,
+    /// Who caused it.
+    pub owner: String,
+    /// Creation time.
+    pub created: String,
+    /// Last state change.
+    pub updated: String,
+    /// Version number (v1 is the app's creation).
+    pub version: i32,
+    /// What changed ("alice added HELLO").
+    pub summary: String,
+    /// Whether applying it failed.
+    pub failed: bool,
+    /// `pending`, `succeeded` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub exception: Option<String>,
+    /// Its config's uuid.
+    pub config: String,
+    /// Its build's uuid, if any.
+    pub build: Option<String>,
+}
+
+async fn dtos(state: &AppState, app: &str, rows: &[release::Model]) -> Result<Vec<ReleaseDto>, ApiError> {
+    let owners = users::usernames(&state.db, rows.iter().map(|r| r.owner_id)).await?;
+    let cfgs = configs::uuids(&state.db, rows.iter().map(|r| r.config_id)).await?;
+    let blds = builds::uuids(&state.db, rows.iter().filter_map(|r| r.build_id)).await?;
+    Ok(rows
+        .iter()
+        .map(|r| ReleaseDto {
+            uuid: r.uuid.to_string(),
+            app: app.to_owned(),
+            owner: owners.get(&r.owner_id).cloned().unwrap_or_default(),
+            created: fmt_time(&r.created),
+            updated: fmt_time(&r.updated),
+            version: r.version,
+            summary: r.summary.clone(),
+            failed: r.state == releases::FAILED,
+            state: r.state.clone(),
+            exception: r.exception.clone(),
+            config: cfgs.get(&r.config_id).map(ToString::to_string).unwrap_or_default(),
+            build: r.build_id.and_then(|b| blds.get(&b)).map(ToString::to_string),
+        })
+        .collect())
+}
+
+/// Rollback request.
+#[derive(Object)]
+pub struct RollbackBody {
+    /// Version to return to; defaults to the one before the current.
+    pub version: Option<i32>,
+}
+
+/// `{"version": N}`.
+#[derive(Object)]
+pub struct VersionDto {
+    /// The new release's version.
+    pub version: i32,
+}
+
+/// Rollback answers.
+#[derive(ApiResponse)]
+pub enum RolledBack {
+    /// The new release.
+    #[oai(status = 201)]
+    Created(Json<VersionDto>),
+}
+
+/// Release endpoints.
+pub struct ReleasesApi;
+
+#[OpenApi(prefix_path = "/v2/apps/:id/releases", tag = "Tag::Releases")]
+impl ReleasesApi {
+    /// The app's releases, newest first.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<Paginated<ReleaseDto>>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let page = page_request(req);
+        let p = releases::list(&st.db, app.id, page).await.map_err(ApiError::from)?;
+        let rows = dtos(st, &app.name, &p.items).await?;
+        Ok(Json(paginate(req, page, p.total, rows)))
+    }
+
+    /// One release, as `v<N>`.
+    #[oai(path = "/:version", method = "get")]
+    async fn get(&self, req: &Request, auth: TokenAuth, id: Path<String>, version: Path<String>) -> poem::Result<Json<ReleaseDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let not_found = || ApiError::from(DomainError::not_found("Release"));
+        let v: i32 = version.0.strip_prefix('v').unwrap_or(&version.0).parse().map_err(|_| not_found())?;
+        let row = releases::by_version(&st.db, app.id, v).await.map_err(ApiError::from)?.ok_or_else(not_found)?;
+        let mut rows = dtos(st, &app.name, std::slice::from_ref(&row)).await?;
+        Ok(Json(rows.pop().ok_or_else(not_found)?))
+    }
+
+    /// Roll back to an earlier release (a new release with its build and config).
+    #[oai(path = "/rollback", method = "post")]
+    async fn rollback(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<RollbackBody>) -> poem::Result<RolledBack> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let rel = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;
+        Ok(RolledBack::Created(Json(VersionDto { version: rel.version })))
+    }
+}

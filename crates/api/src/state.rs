@@ -1,0 +1,87 @@
+//! What every handler can reach: the database, the platform and the settings.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use drydock_domain::platform::Platform;
+use drydock_entity::sea_orm::DatabaseConnection;
+
+/// Who may register accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone.
+    Enabled,
+    /// Nobody (accounts come from `createsuperuser` only).
+    Disabled,
+    /// Only a logged-in admin (or the very first user).
+    AdminOnly,
+}
+
+/// Behaviour settings the API needs; the binary fills them from flags and env.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Apps are served at `<app>.<platform_domain>`.
+    pub platform_domain: String,
+    /// Registration policy.
+    pub registration: Registration,
+    /// PBKDF2 iterations for new password hashes.
+    pub password_iterations: u32,
+    /// Largest container count a single process type may be scaled to.
+    pub max_scale: u32,
+    /// Longest a one-off `run` may take.
+    pub run_timeout: Duration,
+    /// Largest `log_lines` a client may ask for.
+    pub max_log_lines: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            platform_domain: "drydock.local".into(),
+            registration: Registration::Enabled,
+            password_iterations: drydock_domain::password::DEFAULT_ITERATIONS,
+            max_scale: 100,
+            run_timeout: Duration::from_secs(600),
+            max_log_lines: 10_000,
+            max_body_bytes: 512 * 1024,
+        }
+    }
+}
+
+/// Shared state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub db: DatabaseConnection,
+    /// Where releases are applied.
+    pub platform: Arc<dyn Platform>,
+    /// Behaviour settings.
+    pub settings: Arc<Settings>,
+    /// Per-app mutexes serialising mutations within this process.
+    pub app_locks: AppLocks,
+}
+
+impl AppState {
+    /// Bundles the parts.
+    pub fn new(db: DatabaseConnection, platform: Arc<dyn Platform>, settings: Settings) -> Self {
+        Self { db, platform, settings: Arc::new(settings), app_locks: AppLocks::default() }
+    }
+}
+
+/// One async mutex per app name, created on demand.
+#[derive(Clone, Default)]
+pub struct AppLocks(Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl AppLocks {
+    /// The mutex for `app`; hold its guard for the whole mutation.
+    pub fn get(&self, app: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, m| Arc::strong_count(m) > 1);
+        }
+        map.entry(app.to_owned()).or_default().clone()
+    }
+}

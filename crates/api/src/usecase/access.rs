@@ -1,0 +1,31 @@
+//! Who may do what to an app. The rule table is in docs/permissions.md.
+
+use drydock_domain::DomainError;
+use drydock_entity::entities::app;
+use drydock_entity::store::{apps, collaborators};
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What a caller wants to do with an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppAction {
+    /// Read, configure, deploy, scale, restart, run, manage domains: owner, collaborators, admins.
+    Use,
+    /// Destroy, transfer, grant and revoke access: owner and admins only.
+    Administer,
+}
+
+/// Loads an app by name and checks the caller may perform `action` on it.
+/// Unknown apps are 404 (as the reference does, even for strangers).
+pub async fn app_for(state: &AppState, caller: &AuthUser, name: &str, action: AppAction) -> Result<app::Model, ApiError> {
+    let app = apps::by_name(&state.db, name).await?.ok_or_else(|| DomainError::not_found("App"))?;
+    if caller.is_admin() || app.owner_id == caller.id() {
+        return Ok(app);
+    }
+    if action == AppAction::Use && collaborators::is_member(&state.db, app.id, caller.id()).await? {
+        return Ok(app);
+    }
+    Err(DomainError::Forbidden.into())
+}

@@ -1,0 +1,18 @@
+//! Use-cases: what each request does, in order, with the store and the
+//! platform. No poem types here; handlers translate HTTP into these calls.
+
+pub mod access;
+pub mod accounts;
+pub mod apps;
+pub mod builds;
+pub mod config;
+pub mod lock;
+pub mod reconcile;
+pub mod releases;
+
+use chrono::{DateTime, Utc};
+
+/// Timestamps as the reference prints them: `2026-11-22T07:34:04Z`.
+pub fn fmt_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

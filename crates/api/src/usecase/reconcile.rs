@@ -1,0 +1,78 @@
+//! Bringing Dokku and the database back into agreement after a crash or after
+//! Dokku lost its state. Run at start-up and by `drydock reconcile`.
+
+use std::collections::BTreeSet;
+
+use drydock_domain::name::{AppName, DomainName};
+use drydock_entity::store::{apps, domains, releases};
+
+use super::lock::AppGuard;
+use super::releases as rel;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Settles releases left `pending` by a crash: one the platform already runs is
+/// marked `succeeded`; any other is marked `failed` and the app's current
+/// release is applied again. Returns one line per change.
+pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
+    let mut report = Vec::new();
+    for pending in releases::pending(&state.db).await? {
+        let Some(app) = apps::all(&state.db).await?.into_iter().find(|a| a.id == pending.app_id) else { continue };
+        let guard = AppGuard::acquire(state, &app.name, app.id).await?;
+        let name = AppName::parse(&app.name)?;
+        let deployed = state.platform.deployed_release(&name).await?;
+        if deployed == u32::try_from(pending.version).ok() {
+            releases::set_state(&state.db, pending.id, releases::SUCCEEDED, None).await?;
+            if app.current_version.unwrap_or(0) < pending.version {
+                apps::set_current(&state.db, app.id, pending.version).await?;
+            }
+            report.push(format!("{}: v{} was applied before the interruption; marked succeeded", app.name, pending.version));
+        } else {
+            releases::set_state(&state.db, pending.id, releases::FAILED, Some("interrupted before Dokku confirmed it".into())).await?;
+            report.push(format!("{}: v{} was interrupted; marked failed", app.name, pending.version));
+            if let Some(v) = app.current_version {
+                if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
+                    let spec = rel::spec_for(state, &app.name, &cur).await?;
+                    state.platform.apply_release(&name, &spec).await?;
+                    report.push(format!("{}: re-applied v{v}", app.name));
+                }
+            }
+        }
+        guard.release().await;
+    }
+    Ok(report)
+}
+
+/// Re-creates every app's state on the platform from the database: the app,
+/// its current release, its domains and its scale.
+pub async fn reapply_all(state: &AppState) -> Result<Vec<String>, ApiError> {
+    let mut report = Vec::new();
+    let known: BTreeSet<String> = state.platform.list_apps().await?.into_iter().map(|a| a.to_string()).collect();
+    for app in apps::all(&state.db).await? {
+        let guard = AppGuard::acquire(state, &app.name, app.id).await?;
+        let name = AppName::parse(&app.name)?;
+        if !known.contains(&app.name) {
+            state.platform.create_app(&name).await?;
+            report.push(format!("{}: created on Dokku", app.name));
+        }
+        if let Some(v) = app.current_version {
+            if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
+                let spec = rel::spec_for(state, &app.name, &cur).await?;
+                state.platform.apply_release(&name, &spec).await?;
+                report.push(format!("{}: applied v{v}", app.name));
+                if spec.image.is_some() {
+                    rel::rescale(state, &app, &spec.procfile, false).await?;
+                }
+            }
+        }
+        for d in domains::all_for_app(&state.db, app.id).await? {
+            if d.domain.contains('.') {
+                if let Ok(domain) = DomainName::parse(&d.domain) {
+                    state.platform.add_domain(&name, &domain).await?;
+                }
+            }
+        }
+        guard.release().await;
+    }
+    Ok(report)
+}

@@ -1,0 +1,225 @@
+//! [`DokkuPlatform`]: the `Platform` trait implemented with the Dokku commands
+//! of dokku-commands §2, sent through [`DaemonClient`].
+//!
+//! Every command line comes from [`Command`]; every file Dokku reads goes
+//! through the [`Spool`]. The bigger operations live in submodules: releases
+//! (config, limits, labels, archive deploy), pods, one-off runs and logs.
+
+mod logs;
+mod pods;
+mod release;
+mod reports;
+mod run;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use drydock_domain::name::{AppName, DomainName, ProcessType, SshKeyName};
+use drydock_domain::platform::{Platform, PlatformError, Pod, ReleaseSpec, RestartTarget, RunOutput};
+
+use crate::client::DaemonClient;
+use crate::command::{Command, GlobalFlag};
+use crate::process_types;
+use crate::reply::Reply;
+use crate::settings::DaemonSettings;
+use crate::spool::{Spool, PRIVATE_MODE, PUBLIC_MODE};
+
+pub use run::{EXIT_MARKER, RUN_SCRIPT, RUN_WRAPPER};
+
+/// Drydock's Dokku backend.
+#[derive(Debug)]
+pub struct DokkuPlatform {
+    client: DaemonClient,
+    spool: Spool,
+}
+
+/// How long a command may take.
+#[derive(Debug, Clone, Copy)]
+enum Class {
+    /// Reports, config, domains: `command_timeout`.
+    Quick,
+    /// Deploys, restarts, scaling, destroy: `deploy_timeout`.
+    Deploy,
+}
+
+impl DokkuPlatform {
+    /// A platform talking to the daemon and spool directory in `settings`;
+    /// nothing is connected until the first operation.
+    pub fn new(settings: DaemonSettings) -> Self {
+        let spool = Spool::new(settings.spool_dir.clone());
+        Self {
+            client: DaemonClient::new(settings),
+            spool,
+        }
+    }
+
+    /// The underlying client, for health checks that only need a round trip.
+    pub fn client(&self) -> &DaemonClient {
+        &self.client
+    }
+
+    /// Builds, sends and requires `ok:true`.
+    async fn send(&self, command: Command, class: Class) -> Result<Reply, PlatformError> {
+        let line = command.build()?;
+        let settings = self.client.settings();
+        let timeout = match class {
+            Class::Quick => settings.command_timeout,
+            Class::Deploy => settings.deploy_timeout,
+        };
+        self.client.execute_ok(&line, timeout).await
+    }
+
+    /// Whether the app's current deploy runs Drycc's `cmd` as Dokku's `web`.
+    async fn web_is_cmd(&self, app: &AppName) -> Result<bool, PlatformError> {
+        let options = reports::deploy_options(self, app).await?;
+        Ok(options.iter().any(|o| o == process_types::WEB_IS_CMD_LABEL))
+    }
+
+    /// Whether Dokku has deployed the app at least once.
+    async fn is_deployed(&self, app: &AppName) -> Result<bool, PlatformError> {
+        let reply = self
+            .send(Command::new("ps:report").app(app).literal("--deployed"), Class::Quick)
+            .await?;
+        Ok(reply.output().trim() == "true")
+    }
+}
+
+#[async_trait]
+impl Platform for DokkuPlatform {
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn create_app(&self, app: &AppName) -> Result<(), PlatformError> {
+        let cmd = Command::new("apps:create").global(GlobalFlag::Quiet).app(app);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn destroy_app(&self, app: &AppName) -> Result<(), PlatformError> {
+        let cmd = Command::new("apps:destroy").global(GlobalFlag::Force).app(app);
+        self.send(cmd, Class::Deploy).await.map(drop)
+    }
+
+    async fn list_apps(&self) -> Result<Vec<AppName>, PlatformError> {
+        let reply = self
+            .send(Command::new("apps:list").global(GlobalFlag::Quiet), Class::Quick)
+            .await?;
+        Ok(reply
+            .output()
+            .lines()
+            .filter_map(|l| AppName::parse(l.trim()).ok())
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app, version = release.version))]
+    async fn apply_release(&self, app: &AppName, release: &ReleaseSpec) -> Result<(), PlatformError> {
+        release::apply(self, app, release).await
+    }
+
+    async fn deployed_release(&self, app: &AppName) -> Result<Option<u32>, PlatformError> {
+        let pods = pods::list(self, app).await?;
+        Ok(pods
+            .iter()
+            .filter(|p| p.release.is_some())
+            .max_by_key(|p| p.started)
+            .and_then(|p| p.release))
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn scale(&self, app: &AppName, counts: &BTreeMap<ProcessType, u32>) -> Result<(), PlatformError> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let web_is_cmd = counts.contains_key(&ProcessType::cmd()) && self.web_is_cmd(app).await?;
+        let mut cmd = Command::new("ps:scale").app(app);
+        for (t, n) in counts {
+            cmd = cmd.scale(&process_types::to_dokku(t, web_is_cmd), *n);
+        }
+        self.send(cmd, Class::Deploy).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn restart(&self, app: &AppName, target: &RestartTarget) -> Result<(), PlatformError> {
+        let cmd = Command::new("ps:restart").app(app);
+        let cmd = match target {
+            RestartTarget::All => cmd,
+            RestartTarget::Type(t) => {
+                let web_is_cmd = *t == ProcessType::cmd() && self.web_is_cmd(app).await?;
+                cmd.process_type(&process_types::to_dokku(t, web_is_cmd))
+            }
+            RestartTarget::Pod(pod) => cmd.process_type(&pods::type_of_pod(app, pod)?),
+        };
+        self.send(cmd, Class::Deploy).await.map(drop)
+    }
+
+    async fn list_pods(&self, app: &AppName) -> Result<Vec<Pod>, PlatformError> {
+        pods::list(self, app).await
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
+    async fn add_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError> {
+        let cmd = Command::new("domains:add").global(GlobalFlag::Quiet).app(app).domain(domain);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
+    async fn remove_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError> {
+        let cmd = Command::new("domains:remove").global(GlobalFlag::Quiet).app(app).domain(domain);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn install_certificate(&self, app: &AppName, chain_pem: &str, key_pem: &str) -> Result<(), PlatformError> {
+        let crt = self.spool.write("crt", chain_pem.as_bytes(), PUBLIC_MODE)?;
+        let key = self.spool.write("key", key_pem.as_bytes(), PRIVATE_MODE)?;
+        let cmd = Command::new("certs:add").app(app).spool_path(&crt).spool_path(&key);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn remove_certificate(&self, app: &AppName) -> Result<(), PlatformError> {
+        let report = Command::new("certs:report").app(app).literal("--ssl-enabled");
+        if self.send(report, Class::Quick).await?.output().trim() != "true" {
+            return Ok(());
+        }
+        self.send(Command::new("certs:remove").app(app), Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app, enforced))]
+    async fn set_https_enforced(&self, app: &AppName, enforced: bool) -> Result<(), PlatformError> {
+        let value = if enforced { "true" } else { "false" };
+        let set = Command::new("nginx:set").app(app).literal("hsts").literal(value);
+        self.send(set, Class::Quick).await?;
+        let build = Command::new("proxy:build-config").app(app);
+        self.send(build, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(name = %name))]
+    async fn add_ssh_key(&self, name: &SshKeyName, public_key: &str) -> Result<(), PlatformError> {
+        let line = public_key.trim_end_matches(['\n', '\r']);
+        if line.is_empty() || line.contains(['\n', '\r', '\0']) {
+            return Err(PlatformError::InvalidArgument(
+                "an ssh public key must be exactly one line".into(),
+            ));
+        }
+        let file = self.spool.write("pub", format!("{line}\n").as_bytes(), PUBLIC_MODE)?;
+        let cmd = Command::new("ssh-keys:add").ssh_key_name(name).spool_path(&file);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    #[tracing::instrument(skip_all, fields(name = %name))]
+    async fn remove_ssh_key(&self, name: &SshKeyName) -> Result<(), PlatformError> {
+        let cmd = Command::new("ssh-keys:remove").ssh_key_name(name);
+        self.send(cmd, Class::Quick).await.map(drop)
+    }
+
+    async fn logs(&self, app: &AppName, lines: u32) -> Result<Vec<String>, PlatformError> {
+        let cmd = Command::new("logs").app(app).literal("-n").number(u64::from(lines));
+        let reply = self.send(cmd, Class::Quick).await?;
+        Ok(logs::newest_last(&reply.output(), lines))
+    }
+
+    #[tracing::instrument(skip_all, fields(app = %app))]
+    async fn run(&self, app: &AppName, command: &str, timeout: Duration) -> Result<RunOutput, PlatformError> {
+        run::run(self, app, command, timeout).await
+    }
+}

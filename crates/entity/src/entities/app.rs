@@ -1,0 +1,30 @@
+//! The `apps` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `apps`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "apps")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub uuid: Uuid,
+    #[sea_orm(unique)]
+    pub name: String,
+    pub owner_id: i32,
+    /// JSON object: process type → container count.
+    pub structure: String,
+    /// The version of the release Dokku runs; `None` before the first succeeds.
+    pub current_version: Option<i32>,
+    /// The highest version ever allocated; versions are never reused.
+    pub last_version: i32,
+    pub created: DateTimeUtc,
+    pub updated: DateTimeUtc,
+}
+
+/// No declared relations: the store joins explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

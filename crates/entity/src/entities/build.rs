@@ -1,0 +1,27 @@
+//! The `builds` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `builds`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "builds")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub uuid: Uuid,
+    pub app_id: i32,
+    pub owner_id: i32,
+    pub image: String,
+    pub sha: String,
+    /// JSON object: process type → command.
+    pub procfile: String,
+    pub dockerfile: String,
+    pub created: DateTimeUtc,
+}
+
+/// No declared relations: the store joins explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! The `collaborators` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `collaborators`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "collaborators")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub app_id: i32,
+    pub user_id: i32,
+    pub created: DateTimeUtc,
+}
+
+/// No declared relations: the store joins explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

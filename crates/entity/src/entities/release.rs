@@ -1,0 +1,30 @@
+//! The `releases` table.
+
+use sea_orm::entity::prelude::*;
+
+/// One row of `releases`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "releases")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub uuid: Uuid,
+    pub app_id: i32,
+    pub owner_id: i32,
+    pub version: i32,
+    pub summary: String,
+    pub config_id: i32,
+    pub build_id: Option<i32>,
+    /// `pending`, `succeeded` or `failed`.
+    pub state: String,
+    pub exception: Option<String>,
+    pub created: DateTimeUtc,
+    pub updated: DateTimeUtc,
+}
+
+/// No declared relations: the store joins explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

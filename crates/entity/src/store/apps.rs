@@ -1,0 +1,113 @@
+//! Apps: creation, visibility, the release-version counter and the scale record.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::{Page, PageRequest};
+use crate::entities::{app, collaborator};
+use crate::StoreError;
+
+/// Inserts an app with no releases yet; a taken name is a [`StoreError::Conflict`].
+pub async fn create(db: &impl ConnectionTrait, name: &str, owner_id: i32) -> Result<app::Model, StoreError> {
+    let now = Utc::now();
+    app::ActiveModel {
+        uuid: Set(uuid::Uuid::new_v4()),
+        name: Set(name.to_owned()),
+        owner_id: Set(owner_id),
+        structure: Set("{}".into()),
+        current_version: Set(None),
+        last_version: Set(0),
+        created: Set(now),
+        updated: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from_write)
+}
+
+/// Looks an app up by its id (name).
+pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<app::Model>, StoreError> {
+    Ok(app::Entity::find().filter(app::Column::Name.eq(name)).one(db).await?)
+}
+
+/// Re-reads an app holding a row lock until the transaction ends (PostgreSQL;
+/// SQLite's single writer already excludes everyone else).
+pub async fn lock(db: &impl ConnectionTrait, id: i32) -> Result<Option<app::Model>, StoreError> {
+    let q = app::Entity::find_by_id(id);
+    let q = if db.get_database_backend() == DbBackend::Postgres { q.lock_exclusive() } else { q };
+    Ok(q.one(db).await?)
+}
+
+/// Every app, by name (for reconcile).
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreError> {
+    Ok(app::Entity::find().order_by_asc(app::Column::Name).all(db).await?)
+}
+
+/// Apps a user may see: all for an admin, else owned or shared with them.
+pub async fn visible(db: &impl ConnectionTrait, user_id: i32, admin: bool, page: PageRequest) -> Result<Page<app::Model>, StoreError> {
+    let mut q = app::Entity::find().order_by_asc(app::Column::Name);
+    if !admin {
+        let shared = Query::select()
+            .column(collaborator::Column::AppId)
+            .from(collaborator::Entity)
+            .and_where(collaborator::Column::UserId.eq(user_id))
+            .to_owned();
+        q = q.filter(
+            Condition::any().add(app::Column::OwnerId.eq(user_id)).add(app::Column::Id.in_subquery(shared)),
+        );
+    }
+    let total = q.clone().count(db).await?;
+    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
+    Ok(Page { items, total })
+}
+
+/// Takes the next release version: the caller holds the app's lock in `db`'s transaction.
+pub async fn next_version(db: &impl ConnectionTrait, app: &app::Model) -> Result<i32, StoreError> {
+    let version = app.last_version + 1;
+    app::ActiveModel { id: Set(app.id), last_version: Set(version), updated: Set(Utc::now()), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(version)
+}
+
+/// Moves the current-release pointer.
+pub async fn set_current(db: &impl ConnectionTrait, id: i32, version: i32) -> Result<(), StoreError> {
+    app::ActiveModel { id: Set(id), current_version: Set(Some(version)), updated: Set(Utc::now()), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+/// The stored scale, process type → count.
+pub fn structure(app: &app::Model) -> Result<BTreeMap<String, u32>, StoreError> {
+    Ok(serde_json::from_str(&app.structure)?)
+}
+
+/// Records the scale.
+pub async fn set_structure(db: &impl ConnectionTrait, id: i32, structure: &BTreeMap<String, u32>) -> Result<(), StoreError> {
+    app::ActiveModel { id: Set(id), structure: Set(serde_json::to_string(structure)?), updated: Set(Utc::now()), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+/// Transfers the app.
+pub async fn set_owner(db: &impl ConnectionTrait, id: i32, owner_id: i32) -> Result<(), StoreError> {
+    app::ActiveModel { id: Set(id), owner_id: Set(owner_id), updated: Set(Utc::now()), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the app and, by cascade, everything recorded for it.
+pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
+    app::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}

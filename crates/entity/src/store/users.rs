@@ -1,0 +1,126 @@
+//! Users: registration, lookup, password and admin flag changes.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{Page, PageRequest};
+use crate::entities::user;
+use crate::StoreError;
+
+/// What registration stores.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Unique login name.
+    pub username: String,
+    /// Email address (may be empty).
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Django-format password hash.
+    pub password_hash: String,
+    /// Admin flag (also sets staff).
+    pub is_superuser: bool,
+}
+
+/// Inserts a user; a taken username is a [`StoreError::Conflict`].
+pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, StoreError> {
+    let now = Utc::now();
+    user::ActiveModel {
+        username: Set(new.username),
+        email: Set(new.email),
+        first_name: Set(new.first_name),
+        last_name: Set(new.last_name),
+        password: Set(new.password_hash),
+        is_superuser: Set(new.is_superuser),
+        is_staff: Set(new.is_superuser),
+        is_active: Set(true),
+        last_login: Set(None),
+        date_joined: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from_write)
+}
+
+/// Number of users (the first to register becomes admin).
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+    Ok(user::Entity::find().count(db).await?)
+}
+
+/// Looks a user up by name.
+pub async fn by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?)
+}
+
+/// Looks a user up by id.
+pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// All users, by name.
+pub async fn list(db: &impl ConnectionTrait, page: PageRequest) -> Result<Page<user::Model>, StoreError> {
+    let q = user::Entity::find().order_by_asc(user::Column::Username);
+    let total = q.clone().count(db).await?;
+    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
+    Ok(Page { items, total })
+}
+
+/// Admins only, by name.
+pub async fn list_superusers(db: &impl ConnectionTrait, page: PageRequest) -> Result<Page<user::Model>, StoreError> {
+    let q = user::Entity::find().filter(user::Column::IsSuperuser.eq(true)).order_by_asc(user::Column::Username);
+    let total = q.clone().count(db).await?;
+    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
+    Ok(Page { items, total })
+}
+
+/// Replaces the password hash.
+pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: String) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), password: Set(hash), ..Default::default() }.update(db).await?;
+    Ok(())
+}
+
+/// Grants or revokes admin (superuser and staff together).
+pub async fn set_superuser(db: &impl ConnectionTrait, id: i32, admin: bool) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), is_superuser: Set(admin), is_staff: Set(admin), ..Default::default() }
+        .update(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a successful login.
+pub async fn touch_login(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
+    user::ActiveModel { id: Set(id), last_login: Set(Some(Utc::now())), ..Default::default() }.update(db).await?;
+    Ok(())
+}
+
+/// Deletes a user; tokens, keys and collaborations go with it (cascade).
+pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
+    user::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Usernames for a set of ids, in one query, for list responses.
+pub async fn usernames(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> Result<HashMap<i32, String>, StoreError> {
+    let mut ids: Vec<i32> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i32, String)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::Username)
+        .filter(user::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,0 +1,183 @@
+//! `TestApp`: a Drydock server on a random loopback port with its own database
+//! (a SQLite file, or a fresh PostgreSQL database) and its own dokku-sim.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use drydock_api::{AppState, Settings};
+use drydock_dokku::sim::{Sim, SimHandle, SimOptions, SimState};
+use drydock_dokku::{DaemonSettings, DokkuPlatform};
+use migration::{Migrator, MigratorTrait};
+use poem::listener::{Acceptor, Listener, TcpListener};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{json, Value};
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+fn pg_base() -> String {
+    std::env::var("DRYDOCK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// A running server and the handles a test needs.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub sim: SimHandle,
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    pub backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+/// A response: status, headers and parsed JSON body (Null when empty or not JSON).
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Starts a server with default test settings.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts a server after letting the test adjust its settings.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = match backend {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("drydock.db").display()),
+            Backend::Postgres => {
+                let admin = sea_orm::Database::connect(format!("{}/postgres", pg_base())).await.expect("PostgreSQL reachable");
+                let name = format!("drydock_t_{}", uuid::Uuid::new_v4().simple());
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                format!("{}/{name}", pg_base())
+            }
+        };
+        let db = drydock_entity::store::connect::connect(&url, 40).await.expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+
+        let socket = dir.path().join("dokku.sock");
+        let spool = dir.path().join("spool");
+        std::fs::create_dir_all(&spool).expect("spool");
+        let sim = Sim::start(&socket, SimOptions::default()).await.expect("sim");
+        let platform = DokkuPlatform::new(DaemonSettings {
+            socket,
+            spool_dir: spool,
+            connect_timeout: Duration::from_secs(2),
+            command_timeout: Duration::from_secs(5),
+            deploy_timeout: Duration::from_secs(10),
+            ..DaemonSettings::default()
+        });
+        let mut settings = Settings { password_iterations: 1_000, platform_domain: "example.test".into(), ..Settings::default() };
+        tweak(&mut settings);
+        let state = AppState::new(db.clone(), Arc::new(platform), settings);
+
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+        let addr = acceptor.local_addr().remove(0);
+        let port = addr.as_socket_addr().expect("tcp").port();
+        let routes = drydock_api::routes(state.clone());
+        tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            sim,
+            db,
+            state,
+            backend,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request with an optional token and JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.header("Authorization", format!("token {t}"));
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        Self::read(rb.send().await.expect("request")).await
+    }
+
+    /// Reads a response.
+    pub async fn read(resp: reqwest::Response) -> Res {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res { status, headers, text, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Res {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Registers a user and logs in; returns the token.
+    pub async fn user(&self, name: &str) -> String {
+        let r = self
+            .call(Method::POST, "/v2/auth/register/", None, Some(json!({"username": name, "password": format!("{name}-pw"), "email": format!("{name}@example.com")})))
+            .await;
+        assert_eq!(r.status, 201, "register {name}: {}", r.text);
+        self.login(name, &format!("{name}-pw")).await
+    }
+
+    /// Logs in; returns the token.
+    pub async fn login(&self, name: &str, password: &str) -> String {
+        let r = self.call(Method::POST, "/v2/auth/login/", None, Some(json!({"username": name, "password": password}))).await;
+        assert_eq!(r.status, 200, "login {name}: {}", r.text);
+        r.body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates an app; returns its name.
+    pub async fn app(&self, token: &str, name: &str) -> String {
+        let r = self.post("/v2/apps/", token, json!({"id": name})).await;
+        assert_eq!(r.status, 201, "create app {name}: {}", r.text);
+        name.to_owned()
+    }
+
+    /// A snapshot of the simulated Dokku.
+    pub fn dokku(&self) -> SimState {
+        self.sim.state()
+    }
+}
+
+/// Defines a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! dual_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($app: $crate::harness::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::harness::TestApp::spawn($crate::harness::Backend::Sqlite).await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::harness::TestApp::spawn($crate::harness::Backend::Postgres).await).await
+            }
+        }
+    };
+}
