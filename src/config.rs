@@ -12,7 +12,12 @@ use drydock_dokku::DaemonSettings;
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/drydock.db?mode=rwc", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/drydock.db?mode=rwc",
+        hide_env_values = true
+    )]
     pub database_url: String,
     /// PostgreSQL pool size (SQLite always uses one connection).
     #[arg(long, env = "DRYDOCK_DB_POOL", default_value_t = 32)]
@@ -82,7 +87,12 @@ pub struct ServeArgs {
     #[arg(long, env = "DRYDOCK_PLATFORM_DOMAIN", default_value = "drydock.local")]
     pub platform_domain: String,
     /// Who may register.
-    #[arg(long, env = "DRYDOCK_REGISTRATION", value_enum, default_value = "enabled")]
+    #[arg(
+        long,
+        env = "DRYDOCK_REGISTRATION",
+        value_enum,
+        default_value = "enabled"
+    )]
     pub registration: RegistrationArg,
     /// PBKDF2 iterations for new password hashes.
     #[arg(long, env = "DRYDOCK_PASSWORD_ITERATIONS", default_value_t = drydock_domain::password::DEFAULT_ITERATIONS)]

@@ -11,18 +11,28 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use drydock_api::usecase::{accounts, reconcile};
 use drydock_api::{AppState, Settings};
-use drydock_domain::platform::Platform;
 use drydock_dokku::DokkuPlatform;
+use drydock_domain::platform::Platform;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 
 use config::{DbArgs, DokkuArgs, LogFormat, ServeArgs};
 
 #[derive(Parser)]
-#[command(name = "drydock", version, about = "Drycc/Deis Workflow controller API (v2.3) for a Dokku host")]
+#[command(
+    name = "drydock",
+    version,
+    about = "Drycc/Deis Workflow controller API (v2.3) for a Dokku host"
+)]
 struct Cli {
     /// Log format.
-    #[arg(long, global = true, env = "DRYDOCK_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        global = true,
+        env = "DRYDOCK_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -65,14 +75,19 @@ enum Command {
 async fn open_db(db: &DbArgs) -> anyhow::Result<DatabaseConnection> {
     if let Some(path) = db.database_url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
     let conn = drydock_entity::store::connect::connect(&db.database_url, db.db_pool)
         .await
         .with_context(|| format!("connecting to {}", config::redact_url(&db.database_url)))?;
-    Migrator::up(&conn, None).await.context("running migrations")?;
+    Migrator::up(&conn, None)
+        .await
+        .context("running migrations")?;
     Ok(conn)
 }
 
@@ -88,19 +103,40 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Createsuperuser { username, email, password, db } => {
+        Command::Createsuperuser {
+            username,
+            email,
+            password,
+            db,
+        } => {
             let conn = open_db(&db).await?;
-            let state = AppState::new(conn, Arc::new(DokkuPlatform::new(Default::default())), Settings::default());
-            accounts::create_superuser(&state, &username, &email, &password).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = AppState::new(
+                conn,
+                Arc::new(DokkuPlatform::new(Default::default())),
+                Settings::default(),
+            );
+            accounts::create_superuser(&state, &username, &email, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("superuser {username} created");
             Ok(())
         }
         Command::Reconcile { reapply, db, dokku } => {
             let conn = open_db(&db).await?;
-            let state = AppState::new(conn, Arc::new(DokkuPlatform::new(dokku.daemon_settings())), Settings::default());
-            let mut report = reconcile::settle_pending(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = AppState::new(
+                conn,
+                Arc::new(DokkuPlatform::new(dokku.daemon_settings())),
+                Settings::default(),
+            );
+            let mut report = reconcile::settle_pending(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             if reapply {
-                report.extend(reconcile::reapply_all(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+                report.extend(
+                    reconcile::reapply_all(&state)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                );
             }
             if report.is_empty() {
                 println!("nothing to reconcile");
@@ -126,7 +162,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let socket = dir.path().join("dokku-daemon.sock");
         let spool = dir.path().join("spool");
         std::fs::create_dir_all(&spool)?;
-        let handle = drydock_dokku::sim::Sim::start(&socket, drydock_dokku::sim::SimOptions::default()).await?;
+        let handle =
+            drydock_dokku::sim::Sim::start(&socket, drydock_dokku::sim::SimOptions::default())
+                .await?;
         tracing::warn!(socket = %socket.display(), "DOKKU SIMULATOR IN USE: nothing is deployed anywhere; this is for demos and tests only");
         daemon.socket = socket;
         daemon.spool_dir = spool;
@@ -137,13 +175,23 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let platform: Arc<dyn Platform> = Arc::new(DokkuPlatform::new(daemon));
     let state = AppState::new(conn, platform, args.api_settings());
     match reconcile::settle_pending(&state).await {
-        Ok(report) => report.iter().for_each(|l| tracing::info!(change = %l, "reconciled")),
-        Err(e) => tracing::warn!(error = %e, "could not reconcile at start-up; run `drydock reconcile` once Dokku is reachable"),
+        Ok(report) => report
+            .iter()
+            .for_each(|l| tracing::info!(change = %l, "reconciled")),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not reconcile at start-up; run `drydock reconcile` once Dokku is reachable")
+        }
     }
     let listener = poem::listener::TcpListener::bind(args.bind.clone());
     tracing::info!(bind = %args.bind, "drydock listening");
     poem::Server::new(listener)
-        .run_with_graceful_shutdown(drydock_api::routes(state), async { tokio::signal::ctrl_c().await.ok(); }, None)
+        .run_with_graceful_shutdown(
+            drydock_api::routes(state),
+            async {
+                tokio::signal::ctrl_c().await.ok();
+            },
+            None,
+        )
         .await?;
     Ok(())
 }

@@ -160,7 +160,12 @@ enum AppEvents {
     Message,
 }
 
-fn fk(from_table: impl IntoIden, from_col: impl IntoIden, to_table: impl IntoIden, to_col: impl IntoIden) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: impl IntoIden,
+    from_col: impl IntoIden,
+    to_table: impl IntoIden,
+    to_col: impl IntoIden,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(from_table, from_col)
         .to(to_table, to_col)
@@ -196,12 +201,23 @@ impl MigrationTrait for Migration {
                 .col(integer(Tokens::UserId))
                 .col(string_len_uniq(Tokens::KeyHash, 64))
                 .col(timestamp_with_time_zone(Tokens::Created))
-                .foreign_key(&mut fk(Tokens::Table, Tokens::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Tokens::Table,
+                    Tokens::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_tokens_user").table(Tokens::Table).col(Tokens::UserId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_tokens_user")
+                .table(Tokens::Table)
+                .col(Tokens::UserId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -219,8 +235,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_apps_owner").table(Apps::Table).col(Apps::OwnerId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_apps_owner")
+                .table(Apps::Table)
+                .col(Apps::OwnerId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -229,8 +251,18 @@ impl MigrationTrait for Migration {
                 .col(integer(Collaborators::AppId))
                 .col(integer(Collaborators::UserId))
                 .col(timestamp_with_time_zone(Collaborators::Created))
-                .foreign_key(&mut fk(Collaborators::Table, Collaborators::AppId, Apps::Table, Apps::Id))
-                .foreign_key(&mut fk(Collaborators::Table, Collaborators::UserId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Collaborators::Table,
+                    Collaborators::AppId,
+                    Apps::Table,
+                    Apps::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Collaborators::Table,
+                    Collaborators::UserId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -262,13 +294,29 @@ impl MigrationTrait for Migration {
                 .col(integer(Configs::OwnerId))
                 .col(text(Configs::Data))
                 .col(timestamp_with_time_zone(Configs::Created))
-                .foreign_key(&mut fk(Configs::Table, Configs::AppId, Apps::Table, Apps::Id))
-                .foreign_key(&mut fk(Configs::Table, Configs::OwnerId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Configs::Table,
+                    Configs::AppId,
+                    Apps::Table,
+                    Apps::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Configs::Table,
+                    Configs::OwnerId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_configs_app").table(Configs::Table).col(Configs::AppId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_configs_app")
+                .table(Configs::Table)
+                .col(Configs::AppId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -283,12 +331,23 @@ impl MigrationTrait for Migration {
                 .col(text(Builds::Dockerfile))
                 .col(timestamp_with_time_zone(Builds::Created))
                 .foreign_key(&mut fk(Builds::Table, Builds::AppId, Apps::Table, Apps::Id))
-                .foreign_key(&mut fk(Builds::Table, Builds::OwnerId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Builds::Table,
+                    Builds::OwnerId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_builds_app").table(Builds::Table).col(Builds::AppId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_builds_app")
+                .table(Builds::Table)
+                .col(Builds::AppId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -305,10 +364,30 @@ impl MigrationTrait for Migration {
                 .col(text_null(Releases::Exception))
                 .col(timestamp_with_time_zone(Releases::Created))
                 .col(timestamp_with_time_zone(Releases::Updated))
-                .foreign_key(&mut fk(Releases::Table, Releases::AppId, Apps::Table, Apps::Id))
-                .foreign_key(&mut fk(Releases::Table, Releases::OwnerId, Users::Table, Users::Id))
-                .foreign_key(&mut fk(Releases::Table, Releases::ConfigId, Configs::Table, Configs::Id))
-                .foreign_key(&mut fk(Releases::Table, Releases::BuildId, Builds::Table, Builds::Id))
+                .foreign_key(&mut fk(
+                    Releases::Table,
+                    Releases::AppId,
+                    Apps::Table,
+                    Apps::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Releases::Table,
+                    Releases::OwnerId,
+                    Users::Table,
+                    Users::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Releases::Table,
+                    Releases::ConfigId,
+                    Configs::Table,
+                    Configs::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Releases::Table,
+                    Releases::BuildId,
+                    Builds::Table,
+                    Builds::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -322,8 +401,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_releases_state").table(Releases::Table).col(Releases::State).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_releases_state")
+                .table(Releases::Table)
+                .col(Releases::State)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -342,7 +427,12 @@ impl MigrationTrait for Migration {
                 .col(text(Certificates::KeyPem))
                 .col(timestamp_with_time_zone(Certificates::Created))
                 .col(timestamp_with_time_zone(Certificates::Updated))
-                .foreign_key(&mut fk(Certificates::Table, Certificates::OwnerId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Certificates::Table,
+                    Certificates::OwnerId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .to_owned(),
         )
         .await?;
@@ -357,8 +447,18 @@ impl MigrationTrait for Migration {
                 .col(integer_null(Domains::CertificateId))
                 .col(timestamp_with_time_zone(Domains::Created))
                 .col(timestamp_with_time_zone(Domains::Updated))
-                .foreign_key(&mut fk(Domains::Table, Domains::AppId, Apps::Table, Apps::Id))
-                .foreign_key(&mut fk(Domains::Table, Domains::OwnerId, Users::Table, Users::Id))
+                .foreign_key(&mut fk(
+                    Domains::Table,
+                    Domains::AppId,
+                    Apps::Table,
+                    Apps::Id,
+                ))
+                .foreign_key(&mut fk(
+                    Domains::Table,
+                    Domains::OwnerId,
+                    Users::Table,
+                    Users::Id,
+                ))
                 .foreign_key(
                     ForeignKey::create()
                         .from(Domains::Table, Domains::CertificateId)
@@ -368,8 +468,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(Index::create().name("idx_domains_app").table(Domains::Table).col(Domains::AppId).to_owned())
-            .await?;
+        m.create_index(
+            Index::create()
+                .name("idx_domains_app")
+                .table(Domains::Table)
+                .col(Domains::AppId)
+                .to_owned(),
+        )
+        .await?;
 
         m.create_table(
             Table::create()
@@ -420,7 +526,12 @@ impl MigrationTrait for Migration {
                 .col(integer(AppEvents::AppId))
                 .col(timestamp_with_time_zone(AppEvents::Created))
                 .col(text(AppEvents::Message))
-                .foreign_key(&mut fk(AppEvents::Table, AppEvents::AppId, Apps::Table, Apps::Id))
+                .foreign_key(&mut fk(
+                    AppEvents::Table,
+                    AppEvents::AppId,
+                    Apps::Table,
+                    Apps::Id,
+                ))
                 .to_owned(),
         )
         .await?;

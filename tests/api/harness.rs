@@ -54,22 +54,34 @@ impl TestApp {
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("drydock.db").display()),
+            Backend::Sqlite => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("drydock.db").display()
+            ),
             Backend::Postgres => {
-                let admin = sea_orm::Database::connect(format!("{}/postgres", pg_base())).await.expect("PostgreSQL reachable");
+                let admin = sea_orm::Database::connect(format!("{}/postgres", pg_base()))
+                    .await
+                    .expect("PostgreSQL reachable");
                 let name = format!("drydock_t_{}", uuid::Uuid::new_v4().simple());
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 format!("{}/{name}", pg_base())
             }
         };
-        let db = drydock_entity::store::connect::connect(&url, 40).await.expect("connect");
+        let db = drydock_entity::store::connect::connect(&url, 40)
+            .await
+            .expect("connect");
         Migrator::up(&db, None).await.expect("migrate");
 
         let socket = dir.path().join("dokku.sock");
         let spool = dir.path().join("spool");
         std::fs::create_dir_all(&spool).expect("spool");
-        let sim = Sim::start(&socket, SimOptions::default()).await.expect("sim");
+        let sim = Sim::start(&socket, SimOptions::default())
+            .await
+            .expect("sim");
         let platform = DokkuPlatform::new(DaemonSettings {
             socket,
             spool_dir: spool,
@@ -78,11 +90,18 @@ impl TestApp {
             deploy_timeout: Duration::from_secs(10),
             ..DaemonSettings::default()
         });
-        let mut settings = Settings { password_iterations: 1_000, platform_domain: "example.test".into(), ..Settings::default() };
+        let mut settings = Settings {
+            password_iterations: 1_000,
+            platform_domain: "example.test".into(),
+            ..Settings::default()
+        };
         tweak(&mut settings);
         let state = AppState::new(db.clone(), Arc::new(platform), settings);
 
-        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("bind");
         let addr = acceptor.local_addr().remove(0);
         let port = addr.as_socket_addr().expect("tcp").port();
         let routes = drydock_api::routes(state.clone());
@@ -99,7 +118,13 @@ impl TestApp {
     }
 
     /// Sends a request with an optional token and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Res {
         let mut rb = self.client.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             rb = rb.header("Authorization", format!("token {t}"));
@@ -116,7 +141,12 @@ impl TestApp {
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Res { status, headers, text, body }
+        Res {
+            status,
+            headers,
+            text,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
@@ -142,7 +172,14 @@ impl TestApp {
 
     /// Logs in; returns the token.
     pub async fn login(&self, name: &str, password: &str) -> String {
-        let r = self.call(Method::POST, "/v2/auth/login/", None, Some(json!({"username": name, "password": password}))).await;
+        let r = self
+            .call(
+                Method::POST,
+                "/v2/auth/login/",
+                None,
+                Some(json!({"username": name, "password": password})),
+            )
+            .await;
         assert_eq!(r.status, 200, "login {name}: {}", r.text);
         r.body["token"].as_str().expect("token").to_owned()
     }

@@ -34,7 +34,12 @@ impl AuthUser {
 
 /// Token authentication (`Authorization: token <40 hex>`).
 #[derive(SecurityScheme)]
-#[oai(ty = "api_key", key_name = "Authorization", key_in = "header", checker = "check_token")]
+#[oai(
+    ty = "api_key",
+    key_name = "Authorization",
+    key_in = "header",
+    checker = "check_token"
+)]
 pub struct TokenAuth(pub AuthUser);
 
 /// The credentials part of an Authorization header, or the reference's message for why not.
@@ -42,22 +47,35 @@ fn credentials(header: &str) -> Result<&str, ApiError> {
     let mut words = header.split_whitespace();
     match words.next() {
         Some(scheme) if scheme.eq_ignore_ascii_case("token") => {}
-        _ => return Err(ApiError::Unauthenticated("Authentication credentials were not provided.")),
+        _ => {
+            return Err(ApiError::Unauthenticated(
+                "Authentication credentials were not provided.",
+            ))
+        }
     }
     let Some(key) = words.next() else {
-        return Err(ApiError::Unauthenticated("Invalid token header. No credentials provided."));
+        return Err(ApiError::Unauthenticated(
+            "Invalid token header. No credentials provided.",
+        ));
     };
     if words.next().is_some() {
-        return Err(ApiError::Unauthenticated("Invalid token header. Token string should not contain spaces."));
+        return Err(ApiError::Unauthenticated(
+            "Invalid token header. Token string should not contain spaces.",
+        ));
     }
     Ok(key)
 }
 
 async fn check_token(req: &Request, key: ApiKey) -> poem::Result<AuthUser> {
-    let state = req.data::<AppState>().ok_or_else(|| ApiError::Internal("AppState missing from request".into()))?;
+    let state = req
+        .data::<AppState>()
+        .ok_or_else(|| ApiError::Internal("AppState missing from request".into()))?;
     let key = credentials(&key.key)?;
     let hash = PlainToken::from_client(key).hash();
-    match tokens::user_for(&state.db, &hash).await.map_err(ApiError::from)? {
+    match tokens::user_for(&state.db, &hash)
+        .await
+        .map_err(ApiError::from)?
+    {
         Some(user) => Ok(AuthUser(user)),
         None => Err(ApiError::Unauthenticated("Invalid token.").into()),
     }
@@ -71,8 +89,14 @@ mod tests {
     fn header_forms() {
         assert_eq!(credentials("token abc").ok(), Some("abc"));
         assert_eq!(credentials("Token abc").ok(), Some("abc"));
-        assert!(matches!(credentials("token"), Err(ApiError::Unauthenticated(m)) if m.contains("No credentials")));
-        assert!(matches!(credentials("Bearer x"), Err(ApiError::Unauthenticated(m)) if m.contains("not provided")));
-        assert!(matches!(credentials("token a b"), Err(ApiError::Unauthenticated(m)) if m.contains("spaces")));
+        assert!(
+            matches!(credentials("token"), Err(ApiError::Unauthenticated(m)) if m.contains("No credentials"))
+        );
+        assert!(
+            matches!(credentials("Bearer x"), Err(ApiError::Unauthenticated(m)) if m.contains("not provided"))
+        );
+        assert!(
+            matches!(credentials("token a b"), Err(ApiError::Unauthenticated(m)) if m.contains("spaces"))
+        );
     }
 }

@@ -73,8 +73,12 @@ impl ResponseError for ApiError {
                 DomainError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             },
             ApiError::Platform(p) => match p {
-                PlatformError::Rejected(_) | PlatformError::InvalidArgument(_) => StatusCode::BAD_REQUEST,
-                PlatformError::Unavailable(_) | PlatformError::Protocol { .. } => StatusCode::SERVICE_UNAVAILABLE,
+                PlatformError::Rejected(_) | PlatformError::InvalidArgument(_) => {
+                    StatusCode::BAD_REQUEST
+                }
+                PlatformError::Unavailable(_) | PlatformError::Protocol { .. } => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
             },
             ApiError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -87,23 +91,34 @@ impl ResponseError for ApiError {
     fn as_response(&self) -> Response {
         let status = self.status();
         match self {
-            ApiError::Domain(DomainError::Field { field, message }) => json_response(status, json!({ field: [message] })),
+            ApiError::Domain(DomainError::Field { field, message }) => {
+                json_response(status, json!({ field: [message] }))
+            }
             ApiError::Domain(DomainError::NotFound(m)) => json_response(status, json!(m)),
             ApiError::Fields(list) => {
                 let mut obj = serde_json::Map::new();
                 for (f, m) in list {
-                    obj.entry(f.clone()).or_insert_with(|| json!([])).as_array_mut().map(|a| a.push(json!(m)));
+                    obj.entry(f.clone())
+                        .or_insert_with(|| json!([]))
+                        .as_array_mut()
+                        .map(|a| a.push(json!(m)));
                 }
                 json_response(status, serde_json::Value::Object(obj))
             }
             ApiError::Unauthenticated(m) => {
                 let mut r = json_response(status, json!({ "detail": m }));
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Token"));
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Token"),
+                );
                 r
             }
             ApiError::Platform(PlatformError::Protocol { message, raw }) => {
                 tracing::error!(error = %message, raw = %String::from_utf8_lossy(raw), "unintelligible reply from dokku-daemon");
-                json_response(status, json!({ "detail": "Dokku answered something Drydock could not understand; see the server log" }))
+                json_response(
+                    status,
+                    json!({ "detail": "Dokku answered something Drydock could not understand; see the server log" }),
+                )
             }
             ApiError::Platform(p @ PlatformError::Unavailable(_)) => {
                 tracing::warn!(error = %p, "dokku unavailable");
@@ -111,7 +126,10 @@ impl ResponseError for ApiError {
             }
             ApiError::Store(StoreError::Conflict(m)) => {
                 tracing::info!(constraint = %m, "write refused by a unique constraint");
-                json_response(status, json!({ "detail": "This conflicts with an existing object; try again" }))
+                json_response(
+                    status,
+                    json!({ "detail": "This conflicts with an existing object; try again" }),
+                )
             }
             ApiError::Store(e) => {
                 tracing::error!(error = ?e, "database failure");
@@ -134,7 +152,8 @@ pub fn reshape(err: poem::Error) -> Response {
     }
     let status = err.status();
     let message = if err.is::<poem_openapi::error::AuthorizationError>() {
-        return ApiError::Unauthenticated("Authentication credentials were not provided.").as_response();
+        return ApiError::Unauthenticated("Authentication credentials were not provided.")
+            .as_response();
     } else if status == StatusCode::NOT_FOUND {
         "Not found.".to_owned()
     } else if status == StatusCode::PAYLOAD_TOO_LARGE {

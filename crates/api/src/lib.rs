@@ -16,17 +16,38 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 use resources::{
-    apps::AppsApi, auth::AuthApi, builds::BuildsApi, config::ConfigApi, health::HealthApi, releases::ReleasesApi, users::UsersApi,
+    apps::AppsApi, auth::AuthApi, builds::BuildsApi, config::ConfigApi, health::HealthApi,
+    releases::ReleasesApi, users::UsersApi,
 };
 pub use state::{AppState, Registration, Settings};
 
 /// Every API of the server, in one tuple.
-pub type Apis = (AuthApi, UsersApi, AppsApi, ConfigApi, BuildsApi, ReleasesApi, HealthApi);
+pub type Apis = (
+    AuthApi,
+    UsersApi,
+    AppsApi,
+    ConfigApi,
+    BuildsApi,
+    ReleasesApi,
+    HealthApi,
+);
 
 /// The OpenAPI service describing every route.
 pub fn openapi_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new((AuthApi, UsersApi, AppsApi, ConfigApi, BuildsApi, ReleasesApi, HealthApi), "Drydock — Drycc Workflow controller API", middleware::API_VERSION)
-        .description("The Drycc/Deis Workflow controller API v2.3, served for a Dokku host.")
+    OpenApiService::new(
+        (
+            AuthApi,
+            UsersApi,
+            AppsApi,
+            ConfigApi,
+            BuildsApi,
+            ReleasesApi,
+            HealthApi,
+        ),
+        "Drydock — Drycc Workflow controller API",
+        middleware::API_VERSION,
+    )
+    .description("The Drycc/Deis Workflow controller API v2.3, served for a Dokku host.")
 }
 
 /// The complete server: API, `/v2/openapi.json`, `/swagger`, with every path
@@ -38,7 +59,14 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let max_body = state.settings.max_body_bytes;
     Route::new()
         .nest("/", api)
-        .at("/v2/openapi.json", make_sync(move |_| poem::Response::builder().content_type("application/json").body(spec.clone())))
+        .at(
+            "/v2/openapi.json",
+            make_sync(move |_| {
+                poem::Response::builder()
+                    .content_type("application/json")
+                    .body(spec.clone())
+            }),
+        )
         .nest("/swagger", swagger)
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)

@@ -17,7 +17,11 @@ pub const API_VERSION: &str = "2.3";
 pub const PLATFORM_VERSION: &str = "2.3.0";
 
 /// Wraps `ep` with all of Drydock's HTTP behaviour.
-pub async fn around<E: Endpoint>(ep: &E, mut req: Request, max_body: usize) -> poem::Result<Response> {
+pub async fn around<E: Endpoint>(
+    ep: &E,
+    mut req: Request,
+    max_body: usize,
+) -> poem::Result<Response> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let method = req.method().clone();
@@ -30,18 +34,30 @@ pub async fn around<E: Endpoint>(ep: &E, mut req: Request, max_body: usize) -> p
         .and_then(|v| v.parse::<usize>().ok())
         .is_some_and(|len| len > max_body);
     let mut resp = if too_large {
-        ApiError::Request { status: StatusCode::PAYLOAD_TOO_LARGE, message: format!("Request body is larger than {max_body} bytes.") }
-            .as_response()
+        ApiError::Request {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!("Request body is larger than {max_body} bytes."),
+        }
+        .as_response()
     } else {
-        if matches!(method, Method::POST | Method::DELETE | Method::PUT | Method::PATCH) && body_is_empty(&req) {
-            req.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if matches!(
+            method,
+            Method::POST | Method::DELETE | Method::PUT | Method::PATCH
+        ) && body_is_empty(&req)
+        {
+            req.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             req.set_body(Body::from_string("{}".to_owned()));
         }
         match ep.call(req).await {
             Ok(r) => r.into_response(),
-            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                ApiError::Request { status: e.status(), message: format!("Method \"{method}\" not allowed.") }.as_response()
+            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::Request {
+                status: e.status(),
+                message: format!("Method \"{method}\" not allowed."),
             }
+            .as_response(),
             Err(e) => reshape(e),
         }
     };

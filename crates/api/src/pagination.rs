@@ -30,7 +30,14 @@ pub fn page_request(req: &Request) -> PageRequest {
     let mut offset = 0;
     for (k, v) in url_pairs(req.uri().query().unwrap_or("")) {
         match k {
-            "limit" => limit = v.parse().ok().filter(|l| *l > 0).unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT),
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|l| *l > 0)
+                    .unwrap_or(DEFAULT_LIMIT)
+                    .min(MAX_LIMIT)
+            }
             "offset" => offset = v.parse().unwrap_or(0),
             _ => {}
         }
@@ -39,12 +46,23 @@ pub fn page_request(req: &Request) -> PageRequest {
 }
 
 fn url_pairs(q: &str) -> impl Iterator<Item = (&str, &str)> {
-    q.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, "")))
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
 }
 
 /// Builds the page body with absolute links derived from the request's host.
-pub fn paginate<T: ParseFromJSON + ToJSON>(req: &Request, page: PageRequest, total: u64, results: Vec<T>) -> Paginated<T> {
-    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+pub fn paginate<T: ParseFromJSON + ToJSON>(
+    req: &Request,
+    page: PageRequest,
+    total: u64,
+    results: Vec<T>,
+) -> Paginated<T> {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
     let scheme = req
         .headers()
         .get("x-forwarded-proto")
@@ -52,8 +70,9 @@ pub fn paginate<T: ParseFromJSON + ToJSON>(req: &Request, page: PageRequest, tot
         .filter(|s| *s == "https" || *s == "http")
         .unwrap_or("http");
     let path = req.original_uri().path();
-    let others: Vec<(&str, &str)> =
-        url_pairs(req.uri().query().unwrap_or("")).filter(|(k, _)| *k != "limit" && *k != "offset").collect();
+    let others: Vec<(&str, &str)> = url_pairs(req.uri().query().unwrap_or(""))
+        .filter(|(k, _)| *k != "limit" && *k != "offset")
+        .collect();
     let link = |offset: u64| {
         let mut q: Vec<String> = others.iter().map(|(k, v)| format!("{k}={v}")).collect();
         q.push(format!("limit={}", page.limit));
@@ -64,5 +83,10 @@ pub fn paginate<T: ParseFromJSON + ToJSON>(req: &Request, page: PageRequest, tot
     };
     let next = (page.offset + page.limit < total).then(|| link(page.offset + page.limit));
     let previous = (page.offset > 0).then(|| link(page.offset.saturating_sub(page.limit)));
-    Paginated { count: total, next, previous, results }
+    Paginated {
+        count: total,
+        next,
+        previous,
+        results,
+    }
 }

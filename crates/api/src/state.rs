@@ -67,7 +67,12 @@ pub struct AppState {
 impl AppState {
     /// Bundles the parts.
     pub fn new(db: DatabaseConnection, platform: Arc<dyn Platform>, settings: Settings) -> Self {
-        Self { db, platform, settings: Arc::new(settings), app_locks: AppLocks::default() }
+        Self {
+            db,
+            platform,
+            settings: Arc::new(settings),
+            app_locks: AppLocks::default(),
+        }
     }
 }
 

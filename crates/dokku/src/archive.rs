@@ -32,8 +32,15 @@ pub struct ReleaseMarker {
 }
 
 /// Builds the tar for `spec` (whose image was validated as `image`).
-pub fn release_archive(spec: &ReleaseSpec, image: &ImageRef, web_is_cmd: bool) -> Result<Vec<u8>, PlatformError> {
-    let mut files: Vec<(&str, Vec<u8>)> = vec![("Dockerfile", format!("FROM {}\n", image.as_str()).into_bytes())];
+pub fn release_archive(
+    spec: &ReleaseSpec,
+    image: &ImageRef,
+    web_is_cmd: bool,
+) -> Result<Vec<u8>, PlatformError> {
+    let mut files: Vec<(&str, Vec<u8>)> = vec![(
+        "Dockerfile",
+        format!("FROM {}\n", image.as_str()).into_bytes(),
+    )];
     if !spec.procfile.is_empty() {
         files.push(("Procfile", procfile(spec)?.into_bytes()));
     }
@@ -54,15 +61,18 @@ pub fn release_archive(spec: &ReleaseSpec, image: &ImageRef, web_is_cmd: bool) -
         header.set_mtime(0);
         header.set_entry_type(tar::EntryType::Regular);
         tar.append_data(&mut header, name, data.as_slice())
-            .map_err(|e| PlatformError::InvalidArgument(format!("cannot build release archive: {e}")))?;
+            .map_err(|e| {
+                PlatformError::InvalidArgument(format!("cannot build release archive: {e}"))
+            })?;
     }
     tar.into_inner()
         .map_err(|e| PlatformError::InvalidArgument(format!("cannot build release archive: {e}")))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, PlatformError> {
-    serde_json::to_vec_pretty(value)
-        .map_err(|e| PlatformError::InvalidArgument(format!("cannot encode release archive file: {e}")))
+    serde_json::to_vec_pretty(value).map_err(|e| {
+        PlatformError::InvalidArgument(format!("cannot encode release archive file: {e}"))
+    })
 }
 
 fn procfile(spec: &ReleaseSpec) -> Result<String, PlatformError> {
@@ -145,7 +155,10 @@ mod tests {
 
     #[test]
     fn archive_without_procfile() {
-        let mut spec = ReleaseSpec { version: 3, ..Default::default() };
+        let mut spec = ReleaseSpec {
+            version: 3,
+            ..Default::default()
+        };
         let hc = Healthcheck::parse(&json!({
             "readinessProbe": {"httpGet": {"path": "/ready", "port": 5000}, "periodSeconds": 2},
             "livenessProbe": {"tcpSocket": {"port": 5000}}
@@ -170,9 +183,14 @@ mod tests {
 
     #[test]
     fn procfile_lines_and_rejects_multiline() {
-        let mut spec = ReleaseSpec { version: 1, ..Default::default() };
-        spec.procfile.insert(ProcessType::web(), "serve --port $PORT".into());
-        spec.procfile.insert(ProcessType::parse("worker").unwrap(), "work".into());
+        let mut spec = ReleaseSpec {
+            version: 1,
+            ..Default::default()
+        };
+        spec.procfile
+            .insert(ProcessType::web(), "serve --port $PORT".into());
+        spec.procfile
+            .insert(ProcessType::parse("worker").unwrap(), "work".into());
         let image = ImageRef::parse("app").unwrap();
         let files = entries(&release_archive(&spec, &image, false).unwrap());
         assert_eq!(files["Procfile"], "web: serve --port $PORT\nworker: work\n");

@@ -48,10 +48,20 @@ impl DaemonClient {
     /// Sends one command and returns the reply, whatever its `ok` flag. The
     /// whole exchange, including waiting for a previous command on this client,
     /// must finish within `timeout`.
-    pub async fn execute(&self, line: &CommandLine, timeout: Duration) -> Result<Reply, PlatformError> {
+    pub async fn execute(
+        &self,
+        line: &CommandLine,
+        timeout: Duration,
+    ) -> Result<Reply, PlatformError> {
         let deadline = Instant::now() + timeout;
-        let timed_out = || PlatformError::Unavailable(format!("dokku-daemon did not answer within {timeout:?}: {line}"));
-        let mut guard = timeout_at(deadline, self.conn.lock()).await.map_err(|_| timed_out())?;
+        let timed_out = || {
+            PlatformError::Unavailable(format!(
+                "dokku-daemon did not answer within {timeout:?}: {line}"
+            ))
+        };
+        let mut guard = timeout_at(deadline, self.conn.lock())
+            .await
+            .map_err(|_| timed_out())?;
         let result = timeout_at(deadline, self.exchange(&mut guard, line, deadline)).await;
         match result {
             Ok(Ok(reply)) => Ok(reply),
@@ -70,7 +80,11 @@ impl DaemonClient {
 
     /// Like [`execute`](Self::execute), but `ok:false` becomes
     /// [`PlatformError::Rejected`] with Dokku's cleaned message.
-    pub async fn execute_ok(&self, line: &CommandLine, timeout: Duration) -> Result<Reply, PlatformError> {
+    pub async fn execute_ok(
+        &self,
+        line: &CommandLine,
+        timeout: Duration,
+    ) -> Result<Reply, PlatformError> {
         let reply = self.execute(line, timeout).await?;
         if reply.ok() {
             Ok(reply)
@@ -109,7 +123,10 @@ impl DaemonClient {
         let connect_deadline = deadline.min(Instant::now() + self.settings.connect_timeout);
         match timeout_at(connect_deadline, UnixStream::connect(socket)).await {
             Ok(Ok(stream)) => Ok(stream),
-            Ok(Err(e)) => Err(unavailable(&format!("cannot connect to {}", socket.display()), &e)),
+            Ok(Err(e)) => Err(unavailable(
+                &format!("cannot connect to {}", socket.display()),
+                &e,
+            )),
             Err(_) => Err(PlatformError::Unavailable(format!(
                 "connecting to {} timed out",
                 socket.display()

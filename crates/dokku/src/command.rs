@@ -301,12 +301,20 @@ fn check_token(position: usize, is_command_word: bool, token: &Token) -> Result<
         _ => text,
     };
     if glob_free.contains(['*', '?', '[']) {
-        return Err(fail("glob characters would be expanded by the daemon".into()));
+        return Err(fail(
+            "glob characters would be expanded by the daemon".into(),
+        ));
     }
     match token {
         Token::Literal(w) => {
-            if is_command_word && !w.bytes().all(|b| b.is_ascii_lowercase() || b == b':' || b == b'-') {
-                return Err(fail("a command word is lowercase letters, ':' and '-'".into()));
+            if is_command_word
+                && !w
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b':' || b == b'-')
+            {
+                return Err(fail(
+                    "a command word is lowercase letters, ':' and '-'".into(),
+                ));
             }
             if !is_command_word && DAEMON_STRIPPED_FLAGS.contains(w) {
                 return Err(fail(
@@ -392,15 +400,37 @@ mod tests {
     #[test]
     fn stripped_flags_after_the_command_word_are_refused() {
         for flag in DAEMON_STRIPPED_FLAGS {
-            let err = Command::new("logs").app(&app()).literal(flag).build().unwrap_err();
-            assert!(matches!(err, CommandError::UnsafeArgument { position: 2, .. }));
+            let err = Command::new("logs")
+                .app(&app())
+                .literal(flag)
+                .build()
+                .unwrap_err();
+            assert!(matches!(
+                err,
+                CommandError::UnsafeArgument { position: 2, .. }
+            ));
         }
     }
 
     #[test]
     fn unsafe_literals_are_refused() {
-        for bad in ["a b", "a\nb", "x<y", ">", "a*", "?", "[x", "back\\slash", "", "é", "\0"] {
-            assert!(Command::new("logs").literal(bad).build().is_err(), "{bad:?}");
+        for bad in [
+            "a b",
+            "a\nb",
+            "x<y",
+            ">",
+            "a*",
+            "?",
+            "[x",
+            "back\\slash",
+            "",
+            "é",
+            "\0",
+        ] {
+            assert!(
+                Command::new("logs").literal(bad).build().is_err(),
+                "{bad:?}"
+            );
         }
         assert!(Command::new("Logs").build().is_err());
     }
@@ -408,7 +438,11 @@ mod tests {
     #[test]
     fn wildcard_domain_is_the_only_glob() {
         let d = DomainName::parse("*.example.com").unwrap();
-        let line = Command::new("domains:add").app(&app()).domain(&d).build().unwrap();
+        let line = Command::new("domains:add")
+            .app(&app())
+            .domain(&d)
+            .build()
+            .unwrap();
         assert_eq!(line.as_str(), "domains:add myapp *.example.com");
     }
 
@@ -429,7 +463,10 @@ mod tests {
             line.as_str(),
             "resource:limit --process-type web --memory 1g --cpu 0.5 myapp"
         );
-        let bare = Command::new("x").memory(&MemoryLimit::parse("100").unwrap()).build().unwrap();
+        let bare = Command::new("x")
+            .memory(&MemoryLimit::parse("100").unwrap())
+            .build()
+            .unwrap();
         assert_eq!(bare.as_str(), "x 100b");
         let l = Command::new("docker-options:add")
             .app(&app())
@@ -437,7 +474,10 @@ mod tests {
             .release_label(7)
             .build()
             .unwrap();
-        assert_eq!(l.as_str(), "docker-options:add myapp deploy --label=com.drycc.release=v7");
+        assert_eq!(
+            l.as_str(),
+            "docker-options:add myapp deploy --label=com.drycc.release=v7"
+        );
     }
 
     #[test]

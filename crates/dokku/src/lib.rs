@@ -13,15 +13,16 @@
 //! `shared/dokku-commands.md` is the reference for every command used here;
 //! `docs/dokku.md` explains the choices.
 
-pub mod archive;
+mod archive;
 pub mod client;
 pub mod command;
-pub mod image;
+mod image;
 pub mod platform;
-pub mod process_types;
+mod process_types;
 pub mod reply;
 pub mod settings;
-pub mod spool;
+pub mod sim;
+mod spool;
 
 pub use client::DaemonClient;
 pub use platform::DokkuPlatform;

@@ -171,30 +171,25 @@ fn json_payload(body: &[u8]) -> Vec<u8> {
 /// rewritten with `\r` (progress bars) only the last non-empty segment stays.
 pub fn strip_terminal_codes(text: &str) -> String {
     let mut plain = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c != '\u{1b}' {
             plain.push(c);
             continue;
         }
-        match chars.next() {
-            Some('[') => {
-                for p in chars.by_ref() {
-                    if ('\u{40}'..='\u{7e}').contains(&p) {
-                        break;
-                    }
+        // CSI: parameters and intermediates up to a final byte; any other
+        // escape is two bytes long and the second was just consumed.
+        if chars.next() == Some('[') {
+            for p in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&p) {
+                    break;
                 }
             }
-            Some(_) | None => {}
         }
     }
     plain
         .split('\n')
-        .map(|line| {
-            line.split('\r')
-                .rfind(|seg| !seg.is_empty())
-                .unwrap_or("")
-        })
+        .map(|line| line.split('\r').rfind(|seg| !seg.is_empty()).unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -290,7 +285,10 @@ mod tests {
         ] {
             let e = Reply::parse(bad).unwrap_err();
             assert_eq!(e.raw, bad);
-            assert!(matches!(PlatformError::from(e), PlatformError::Protocol { .. }));
+            assert!(matches!(
+                PlatformError::from(e),
+                PlatformError::Protocol { .. }
+            ));
         }
     }
 
@@ -320,7 +318,8 @@ mod tests {
 
     #[test]
     fn pretty_json_newlines_outside_strings() {
-        let body = br#"[\n    {\n        \"Name\": \"/a.web.1\",\n        \"X\": \"l1\\nl2\"\n    }\n]"#;
+        let body =
+            br#"[\n    {\n        \"Name\": \"/a.web.1\",\n        \"X\": \"l1\nl2\"\n    }\n]"#;
         let r = Reply::parse(&line(true, body)).unwrap();
         let v: serde_json::Value = r.json().unwrap();
         assert_eq!(v[0]["Name"], "/a.web.1");

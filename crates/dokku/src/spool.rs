@@ -31,12 +31,19 @@ impl Spool {
     }
 
     /// Writes `contents` to a fresh file `drydock-<random>.<ext>` with `mode`.
-    pub fn write(&self, ext: &'static str, contents: &[u8], mode: u32) -> Result<SpoolFile, PlatformError> {
+    pub fn write(
+        &self,
+        ext: &'static str,
+        contents: &[u8],
+        mode: u32,
+    ) -> Result<SpoolFile, PlatformError> {
         let shown = self.dir.display();
         let text = self.dir.to_str().unwrap_or_default();
         if !self.dir.is_absolute()
             || text.is_empty()
-            || !text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+            || !text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
         {
             return Err(PlatformError::InvalidArgument(format!(
                 "spool directory {shown} must be an absolute path of A-Z a-z 0-9 / . _ - only"

@@ -41,9 +41,16 @@ pub struct AppDto {
 }
 
 /// Builds the DTO for one app, given its owner's name.
-pub async fn app_dto(state: &AppState, app: &app::Model, owner: String) -> Result<AppDto, ApiError> {
+pub async fn app_dto(
+    state: &AppState,
+    app: &app::Model,
+    owner: String,
+) -> Result<AppDto, ApiError> {
     let procfile_structure = match app.current_version {
-        Some(v) => match releases::by_version(&state.db, app.id, v).await?.and_then(|r| r.build_id) {
+        Some(v) => match releases::by_version(&state.db, app.id, v)
+            .await?
+            .and_then(|r| r.build_id)
+        {
             Some(b) => match builds::by_id(&state.db, b).await? {
                 Some(b) => builds::procfile(&b)?,
                 None => BTreeMap::new(),
@@ -89,15 +96,19 @@ pub enum AppCreated {
 /// Application endpoints.
 pub struct AppsApi;
 
-#[OpenApi(prefix_path = "/v2/apps", tag = "Tag::Apps")]
+#[OpenApi(tag = "Tag::Apps")]
 impl AppsApi {
     /// Apps the caller owns or collaborates on (admins: all).
-    #[oai(path = "/", method = "get")]
+    #[oai(path = "/v2/apps", method = "get")]
     async fn list(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<AppDto>>> {
         let st = state(req)?;
         let page = page_request(req);
-        let p = apps::visible(&st.db, auth.0.id(), auth.0.is_admin(), page).await.map_err(ApiError::from)?;
-        let owners = users::usernames(&st.db, p.items.iter().map(|a| a.owner_id)).await.map_err(ApiError::from)?;
+        let p = apps::visible(&st.db, auth.0.id(), auth.0.is_admin(), page)
+            .await
+            .map_err(ApiError::from)?;
+        let owners = users::usernames(&st.db, p.items.iter().map(|a| a.owner_id))
+            .await
+            .map_err(ApiError::from)?;
         let mut rows = Vec::with_capacity(p.items.len());
         for a in &p.items {
             rows.push(app_dto(st, a, owners.get(&a.owner_id).cloned().unwrap_or_default()).await?);
@@ -106,25 +117,47 @@ impl AppsApi {
     }
 
     /// Create an app.
-    #[oai(path = "/", method = "post")]
-    async fn create(&self, req: &Request, auth: TokenAuth, body: Json<CreateAppBody>) -> poem::Result<AppCreated> {
+    #[oai(path = "/v2/apps", method = "post")]
+    async fn create(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        body: Json<CreateAppBody>,
+    ) -> poem::Result<AppCreated> {
         let st = state(req)?;
         let app = uc::create(st, &auth.0, body.0.id).await?;
-        Ok(AppCreated::Created(Json(app_dto(st, &app, auth.0.name().to_owned()).await?)))
+        Ok(AppCreated::Created(Json(
+            app_dto(st, &app, auth.0.name().to_owned()).await?,
+        )))
     }
 
     /// One app.
-    #[oai(path = "/:id", method = "get")]
-    async fn get(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<AppDto>> {
+    #[oai(path = "/v2/apps/:id", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<AppDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let owner = users::by_id(&st.db, app.owner_id).await.map_err(ApiError::from)?.map(|u| u.username).unwrap_or_default();
+        let owner = users::by_id(&st.db, app.owner_id)
+            .await
+            .map_err(ApiError::from)?
+            .map(|u| u.username)
+            .unwrap_or_default();
         Ok(Json(app_dto(st, &app, owner).await?))
     }
 
     /// Transfer an app to another owner (owner or admin).
-    #[oai(path = "/:id", method = "post")]
-    async fn update(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<UpdateAppBody>) -> poem::Result<Json<AppDto>> {
+    #[oai(path = "/v2/apps/:id", method = "post")]
+    async fn update(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<UpdateAppBody>,
+    ) -> poem::Result<Json<AppDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         if let Some(owner) = body.0.owner {
@@ -133,14 +166,26 @@ impl AppsApi {
             }
             uc::transfer(st, &app, &owner).await?;
         }
-        let app = apps::by_name(&st.db, &app.name).await.map_err(ApiError::from)?.ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
-        let owner = users::by_id(&st.db, app.owner_id).await.map_err(ApiError::from)?.map(|u| u.username).unwrap_or_default();
+        let app = apps::by_name(&st.db, &app.name)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
+        let owner = users::by_id(&st.db, app.owner_id)
+            .await
+            .map_err(ApiError::from)?
+            .map(|u| u.username)
+            .unwrap_or_default();
         Ok(Json(app_dto(st, &app, owner).await?))
     }
 
     /// Destroy an app, here and on Dokku (owner or admin).
-    #[oai(path = "/:id", method = "delete")]
-    async fn destroy(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<NoContent> {
+    #[oai(path = "/v2/apps/:id", method = "delete")]
+    async fn destroy(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<NoContent> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Administer).await?;
         uc::destroy(st, &app).await?;

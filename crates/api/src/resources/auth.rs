@@ -154,7 +154,9 @@ pub enum NoContent {
 fn truthy(v: &Option<serde_json::Value>) -> bool {
     match v {
         Some(serde_json::Value::Bool(b)) => *b,
-        Some(serde_json::Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+        Some(serde_json::Value::String(s)) => {
+            matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes")
+        }
         Some(serde_json::Value::Number(n)) => n.as_i64() == Some(1),
         _ => false,
     }
@@ -163,10 +165,10 @@ fn truthy(v: &Option<serde_json::Value>) -> bool {
 /// Authentication endpoints.
 pub struct AuthApi;
 
-#[OpenApi(prefix_path = "/v2/auth", tag = "Tag::Auth")]
+#[OpenApi(tag = "Tag::Auth")]
 impl AuthApi {
     /// Register a new user; the first ever becomes admin.
-    #[oai(path = "/register", method = "post")]
+    #[oai(path = "/v2/auth/register", method = "post")]
     async fn register(&self, req: &Request, body: Json<RegisterBody>) -> poem::Result<Registered> {
         let state = state(req)?;
         let caller = optional_caller(req, state).await;
@@ -183,55 +185,93 @@ impl AuthApi {
     }
 
     /// Log in and receive a token.
-    #[oai(path = "/login", method = "post")]
+    #[oai(path = "/v2/auth/login", method = "post")]
     async fn login(&self, req: &Request, body: Json<LoginBody>) -> poem::Result<Json<TokenDto>> {
         let token = accounts::login(state(req)?, body.0.username, body.0.password).await?;
-        Ok(Json(TokenDto { token: token.expose().to_owned() }))
+        Ok(Json(TokenDto {
+            token: token.expose().to_owned(),
+        }))
     }
 
     /// Delete your account (or, as admin, someone else's).
-    #[oai(path = "/cancel", method = "delete")]
-    async fn cancel(&self, req: &Request, auth: TokenAuth, body: Json<CancelBody>) -> poem::Result<NoContent> {
+    #[oai(path = "/v2/auth/cancel", method = "delete")]
+    async fn cancel(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        body: Json<CancelBody>,
+    ) -> poem::Result<NoContent> {
         let username = body.0.username;
         accounts::cancel(state(req)?, &auth.0, username.as_deref()).await?;
         Ok(NoContent::Done)
     }
 
     /// Who the token belongs to.
-    #[oai(path = "/whoami", method = "get")]
+    #[oai(path = "/v2/auth/whoami", method = "get")]
     async fn whoami(&self, auth: TokenAuth) -> Json<UserDto> {
         Json(UserDto::from(&auth.0 .0))
     }
 
     /// Revoke tokens and issue a new one.
-    #[oai(path = "/tokens", method = "post")]
-    async fn tokens(&self, req: &Request, auth: TokenAuth, body: Json<TokensBody>) -> poem::Result<Regenerated> {
+    #[oai(path = "/v2/auth/tokens", method = "post")]
+    async fn tokens(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        body: Json<TokensBody>,
+    ) -> poem::Result<Regenerated> {
         let all = truthy(&body.0.all);
-        let token = accounts::regenerate_token(state(req)?, &auth.0, body.0.username.as_deref(), all).await?;
+        let token =
+            accounts::regenerate_token(state(req)?, &auth.0, body.0.username.as_deref(), all)
+                .await?;
         Ok(match token {
-            Some(t) => Regenerated::Token(Json(TokenDto { token: t.expose().to_owned() })),
+            Some(t) => Regenerated::Token(Json(TokenDto {
+                token: t.expose().to_owned(),
+            })),
             None => Regenerated::All(Json(String::new())),
         })
     }
 
     /// Change a password.
-    #[oai(path = "/passwd", method = "post")]
-    async fn passwd(&self, req: &Request, auth: TokenAuth, body: Json<PasswdBody>) -> poem::Result<Json<StatusDto>> {
+    #[oai(path = "/v2/auth/passwd", method = "post")]
+    async fn passwd(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        body: Json<PasswdBody>,
+    ) -> poem::Result<Json<StatusDto>> {
         let b = body.0;
-        accounts::change_password(state(req)?, &auth.0, b.username.as_deref(), b.password, b.new_password).await?;
-        Ok(Json(StatusDto { status: "password set".into() }))
+        accounts::change_password(
+            state(req)?,
+            &auth.0,
+            b.username.as_deref(),
+            b.password,
+            b.new_password,
+        )
+        .await?;
+        Ok(Json(StatusDto {
+            status: "password set".into(),
+        }))
     }
 }
 
 /// The shared state put on every request by the router.
 pub fn state(req: &Request) -> Result<&AppState, ApiError> {
-    req.data::<AppState>().ok_or_else(|| ApiError::Internal("AppState missing from request".into()))
+    req.data::<AppState>()
+        .ok_or_else(|| ApiError::Internal("AppState missing from request".into()))
 }
 
 /// The caller if a valid token came along (registration in `admin_only` mode).
 async fn optional_caller(req: &Request, state: &AppState) -> Option<AuthUser> {
     let header = req.headers().get("authorization")?.to_str().ok()?;
-    let key = header.strip_prefix("token ").or_else(|| header.strip_prefix("Token "))?.trim();
+    let key = header
+        .strip_prefix("token ")
+        .or_else(|| header.strip_prefix("Token "))?
+        .trim();
     let hash = drydock_domain::token::PlainToken::from_client(key).hash();
-    drydock_entity::store::tokens::user_for(&state.db, &hash).await.ok().flatten().map(AuthUser)
+    drydock_entity::store::tokens::user_for(&state.db, &hash)
+        .await
+        .ok()
+        .flatten()
+        .map(AuthUser)
 }

@@ -80,48 +80,102 @@ pub enum BuildCreated {
 pub struct BuildsApi;
 
 impl BuildsApi {
-    async fn do_list(req: &Request, auth: TokenAuth, id: &str) -> poem::Result<Json<Paginated<BuildDto>>> {
+    async fn do_list(
+        req: &Request,
+        auth: TokenAuth,
+        id: &str,
+    ) -> poem::Result<Json<Paginated<BuildDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, id, AppAction::Use).await?;
         let page = page_request(req);
-        let p = builds::list(&st.db, app.id, page).await.map_err(ApiError::from)?;
-        let owners = users::usernames(&st.db, p.items.iter().map(|b| b.owner_id)).await.map_err(ApiError::from)?;
-        let rows = p.items.iter().map(|b| dto(b, &app.name, owners.get(&b.owner_id).cloned().unwrap_or_default())).collect::<Result<_, _>>()?;
+        let p = builds::list(&st.db, app.id, page)
+            .await
+            .map_err(ApiError::from)?;
+        let owners = users::usernames(&st.db, p.items.iter().map(|b| b.owner_id))
+            .await
+            .map_err(ApiError::from)?;
+        let rows = p
+            .items
+            .iter()
+            .map(|b| {
+                dto(
+                    b,
+                    &app.name,
+                    owners.get(&b.owner_id).cloned().unwrap_or_default(),
+                )
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 
-    async fn do_create(req: &Request, auth: TokenAuth, id: &str, body: BuildBody) -> poem::Result<BuildCreated> {
+    async fn do_create(
+        req: &Request,
+        auth: TokenAuth,
+        id: &str,
+        body: BuildBody,
+    ) -> poem::Result<BuildCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, id, AppAction::Use).await?;
-        let input = BuildInput { image: body.image, procfile: body.procfile.unwrap_or_default(), sha: body.sha, dockerfile: body.dockerfile };
+        let input = BuildInput {
+            image: body.image,
+            procfile: body.procfile.unwrap_or_default(),
+            sha: body.sha,
+            dockerfile: body.dockerfile,
+        };
         let row = create(st, &auth.0, &app, input).await?;
-        Ok(BuildCreated::Created(Json(dto(&row, &app.name, auth.0.name().to_owned())?)))
+        Ok(BuildCreated::Created(Json(dto(
+            &row,
+            &app.name,
+            auth.0.name().to_owned(),
+        )?)))
     }
 }
 
-#[OpenApi(prefix_path = "/v2/apps/:id", tag = "Tag::Builds")]
+#[OpenApi(tag = "Tag::Builds")]
 impl BuildsApi {
     /// The app's builds, newest first.
-    #[oai(path = "/builds", method = "get")]
-    async fn list(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<Paginated<BuildDto>>> {
+    #[oai(path = "/v2/apps/:id/builds", method = "get")]
+    async fn list(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<Paginated<BuildDto>>> {
         Self::do_list(req, auth, &id.0).await
     }
 
     /// Deploy an image as a new release.
-    #[oai(path = "/builds", method = "post")]
-    async fn create(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<BuildBody>) -> poem::Result<BuildCreated> {
+    #[oai(path = "/v2/apps/:id/builds", method = "post")]
+    async fn create(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<BuildBody>,
+    ) -> poem::Result<BuildCreated> {
         Self::do_create(req, auth, &id.0, body.0).await
     }
 
     /// Alias of `/builds` used by older clients.
-    #[oai(path = "/build", method = "get")]
-    async fn list_alias(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<Paginated<BuildDto>>> {
+    #[oai(path = "/v2/apps/:id/build", method = "get")]
+    async fn list_alias(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<Paginated<BuildDto>>> {
         Self::do_list(req, auth, &id.0).await
     }
 
     /// Alias of `/builds` used by older clients.
-    #[oai(path = "/build", method = "post")]
-    async fn create_alias(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<BuildBody>) -> poem::Result<BuildCreated> {
+    #[oai(path = "/v2/apps/:id/build", method = "post")]
+    async fn create_alias(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<BuildBody>,
+    ) -> poem::Result<BuildCreated> {
         Self::do_create(req, auth, &id.0, body.0).await
     }
 }

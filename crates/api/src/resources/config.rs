@@ -79,16 +79,22 @@ pub enum ConfigCreated {
 }
 
 async fn dto(state: &AppState, app: &app::Model, config: AppConfig) -> Result<ConfigDto, ApiError> {
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name).await?.unwrap_or_else(|| app.clone());
+    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+        .await?
+        .unwrap_or_else(|| app.clone());
     let current = releases::current(state, &app).await?;
     let (uuid, owner_id, created) = match current.config_id {
         Some(id) => {
             let row = drydock_entity::store::configs::by_id(&state.db, id).await?;
-            row.map(|r| (r.uuid.to_string(), r.owner_id, fmt_time(&r.created))).unwrap_or_default()
+            row.map(|r| (r.uuid.to_string(), r.owner_id, fmt_time(&r.created)))
+                .unwrap_or_default()
         }
         None => (String::new(), app.owner_id, fmt_time(&app.created)),
     };
-    let owner = drydock_entity::store::users::by_id(&state.db, owner_id).await?.map(|u| u.username).unwrap_or_default();
+    let owner = drydock_entity::store::users::by_id(&state.db, owner_id)
+        .await?
+        .map(|u| u.username)
+        .unwrap_or_default();
     Ok(ConfigDto {
         uuid,
         app: app.name.clone(),
@@ -110,11 +116,16 @@ async fn dto(state: &AppState, app: &app::Model, config: AppConfig) -> Result<Co
 /// Config endpoints.
 pub struct ConfigApi;
 
-#[OpenApi(prefix_path = "/v2/apps/:id/config", tag = "Tag::Config")]
+#[OpenApi(tag = "Tag::Config")]
 impl ConfigApi {
     /// The app's current config.
-    #[oai(path = "/", method = "get")]
-    async fn get(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<ConfigDto>> {
+    #[oai(path = "/v2/apps/:id/config", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<ConfigDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let current = releases::current(st, &app).await?;
@@ -122,8 +133,14 @@ impl ConfigApi {
     }
 
     /// Merge changes into the config and release them.
-    #[oai(path = "/", method = "post")]
-    async fn set(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<ConfigBody>) -> poem::Result<ConfigCreated> {
+    #[oai(path = "/v2/apps/:id/config", method = "post")]
+    async fn set(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<ConfigBody>,
+    ) -> poem::Result<ConfigCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let b = body.0;

@@ -33,6 +33,10 @@ impl HealthApi {
     /// Readiness: the database is reachable.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, req: &Request) -> poem::Result<Ready> {
-        Ok(if ping(&state(req)?.db).await { Ready::Ready(PlainText("ready")) } else { Ready::NotReady(PlainText("database unreachable")) })
+        Ok(if ping(&state(req)?.db).await {
+            Ready::Ready(PlainText("ready"))
+        } else {
+            Ready::NotReady(PlainText("database unreachable"))
+        })
     }
 }

@@ -46,7 +46,11 @@ pub struct ReleaseDto {
     pub build: Option<String>,
 }
 
-async fn dtos(state: &AppState, app: &str, rows: &[release::Model]) -> Result<Vec<ReleaseDto>, ApiError> {
+async fn dtos(
+    state: &AppState,
+    app: &str,
+    rows: &[release::Model],
+) -> Result<Vec<ReleaseDto>, ApiError> {
     let owners = users::usernames(&state.db, rows.iter().map(|r| r.owner_id)).await?;
     let cfgs = configs::uuids(&state.db, rows.iter().map(|r| r.config_id)).await?;
     let blds = builds::uuids(&state.db, rows.iter().filter_map(|r| r.build_id)).await?;
@@ -63,8 +67,14 @@ async fn dtos(state: &AppState, app: &str, rows: &[release::Model]) -> Result<Ve
             failed: r.state == releases::FAILED,
             state: r.state.clone(),
             exception: r.exception.clone(),
-            config: cfgs.get(&r.config_id).map(ToString::to_string).unwrap_or_default(),
-            build: r.build_id.and_then(|b| blds.get(&b)).map(ToString::to_string),
+            config: cfgs
+                .get(&r.config_id)
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            build: r
+                .build_id
+                .and_then(|b| blds.get(&b))
+                .map(ToString::to_string),
         })
         .collect())
 }
@@ -94,37 +104,66 @@ pub enum RolledBack {
 /// Release endpoints.
 pub struct ReleasesApi;
 
-#[OpenApi(prefix_path = "/v2/apps/:id/releases", tag = "Tag::Releases")]
+#[OpenApi(tag = "Tag::Releases")]
 impl ReleasesApi {
     /// The app's releases, newest first.
-    #[oai(path = "/", method = "get")]
-    async fn list(&self, req: &Request, auth: TokenAuth, id: Path<String>) -> poem::Result<Json<Paginated<ReleaseDto>>> {
+    #[oai(path = "/v2/apps/:id/releases", method = "get")]
+    async fn list(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<Paginated<ReleaseDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
-        let p = releases::list(&st.db, app.id, page).await.map_err(ApiError::from)?;
+        let p = releases::list(&st.db, app.id, page)
+            .await
+            .map_err(ApiError::from)?;
         let rows = dtos(st, &app.name, &p.items).await?;
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 
     /// One release, as `v<N>`.
-    #[oai(path = "/:version", method = "get")]
-    async fn get(&self, req: &Request, auth: TokenAuth, id: Path<String>, version: Path<String>) -> poem::Result<Json<ReleaseDto>> {
+    #[oai(path = "/v2/apps/:id/releases/:version", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        version: Path<String>,
+    ) -> poem::Result<Json<ReleaseDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let not_found = || ApiError::from(DomainError::not_found("Release"));
-        let v: i32 = version.0.strip_prefix('v').unwrap_or(&version.0).parse().map_err(|_| not_found())?;
-        let row = releases::by_version(&st.db, app.id, v).await.map_err(ApiError::from)?.ok_or_else(not_found)?;
+        let v: i32 = version
+            .0
+            .strip_prefix('v')
+            .unwrap_or(&version.0)
+            .parse()
+            .map_err(|_| not_found())?;
+        let row = releases::by_version(&st.db, app.id, v)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
         let mut rows = dtos(st, &app.name, std::slice::from_ref(&row)).await?;
         Ok(Json(rows.pop().ok_or_else(not_found)?))
     }
 
     /// Roll back to an earlier release (a new release with its build and config).
-    #[oai(path = "/rollback", method = "post")]
-    async fn rollback(&self, req: &Request, auth: TokenAuth, id: Path<String>, body: Json<RollbackBody>) -> poem::Result<RolledBack> {
+    #[oai(path = "/v2/apps/:id/releases/rollback", method = "post")]
+    async fn rollback(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<RollbackBody>,
+    ) -> poem::Result<RolledBack> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let rel = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;
-        Ok(RolledBack::Created(Json(VersionDto { version: rel.version })))
+        Ok(RolledBack::Created(Json(VersionDto {
+            version: rel.version,
+        })))
     }
 }

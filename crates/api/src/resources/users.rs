@@ -53,26 +53,55 @@ pub struct UsersApi;
 impl UsersApi {
     /// Every user (admins only).
     #[oai(path = "/v2/users", method = "get")]
-    async fn list_users(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<UserDto>>> {
+    async fn list_users(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+    ) -> poem::Result<Json<Paginated<UserDto>>> {
         admin_only(&auth)?;
         let page = page_request(req);
-        let p = users::list(&state(req)?.db, page).await.map_err(ApiError::from)?;
-        Ok(Json(paginate(req, page, p.total, p.items.iter().map(UserDto::from).collect())))
+        let p = users::list(&state(req)?.db, page)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(paginate(
+            req,
+            page,
+            p.total,
+            p.items.iter().map(UserDto::from).collect(),
+        )))
     }
 
     /// Every admin (admins only).
     #[oai(path = "/v2/admin/perms", method = "get")]
-    async fn list_admins(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<AdminDto>>> {
+    async fn list_admins(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+    ) -> poem::Result<Json<Paginated<AdminDto>>> {
         admin_only(&auth)?;
         let page = page_request(req);
-        let p = users::list_superusers(&state(req)?.db, page).await.map_err(ApiError::from)?;
-        let rows = p.items.into_iter().map(|u| AdminDto { username: u.username, is_superuser: true }).collect();
+        let p = users::list_superusers(&state(req)?.db, page)
+            .await
+            .map_err(ApiError::from)?;
+        let rows = p
+            .items
+            .into_iter()
+            .map(|u| AdminDto {
+                username: u.username,
+                is_superuser: true,
+            })
+            .collect();
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 
     /// Make a user admin.
     #[oai(path = "/v2/admin/perms", method = "post")]
-    async fn grant_admin(&self, req: &Request, auth: TokenAuth, body: Json<UsernameBody>) -> poem::Result<CreatedEmpty> {
+    async fn grant_admin(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        body: Json<UsernameBody>,
+    ) -> poem::Result<CreatedEmpty> {
         admin_only(&auth)?;
         let Some(name) = body.0.username.filter(|n| !n.is_empty()) else {
             return Err(ApiError::field("username", "This field is required.").into());
@@ -83,7 +112,12 @@ impl UsersApi {
 
     /// Take admin rights away.
     #[oai(path = "/v2/admin/perms/:username", method = "delete")]
-    async fn revoke_admin(&self, req: &Request, auth: TokenAuth, username: Path<String>) -> poem::Result<NoContent> {
+    async fn revoke_admin(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        username: Path<String>,
+    ) -> poem::Result<NoContent> {
         admin_only(&auth)?;
         accounts::set_admin(state(req)?, &auth.0, &username.0, false).await?;
         Ok(NoContent::Done)

@@ -19,8 +19,15 @@ pub enum AppAction {
 
 /// Loads an app by name and checks the caller may perform `action` on it.
 /// Unknown apps are 404 (as the reference does, even for strangers).
-pub async fn app_for(state: &AppState, caller: &AuthUser, name: &str, action: AppAction) -> Result<app::Model, ApiError> {
-    let app = apps::by_name(&state.db, name).await?.ok_or_else(|| DomainError::not_found("App"))?;
+pub async fn app_for(
+    state: &AppState,
+    caller: &AuthUser,
+    name: &str,
+    action: AppAction,
+) -> Result<app::Model, ApiError> {
+    let app = apps::by_name(&state.db, name)
+        .await?
+        .ok_or_else(|| DomainError::not_found("App"))?;
     if caller.is_admin() || app.owner_id == caller.id() {
         return Ok(app);
     }

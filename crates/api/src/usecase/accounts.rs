@@ -14,7 +14,8 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::{AppState, Registration};
 
-static USERNAME_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[\w.@+-]+$").unwrap_or_else(|_| unreachable!()));
+static USERNAME_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\w.@+-]+$").unwrap_or_else(|_| unreachable!()));
 
 /// What a client sends to register.
 #[derive(Debug, Default)]
@@ -41,7 +42,9 @@ fn required<'a>(errors: &mut Vec<(String, String)>, field: &str, v: &'a Option<S
 }
 
 fn valid_email(e: &str) -> bool {
-    let Some((local, domain)) = e.rsplit_once('@') else { return false };
+    let Some((local, domain)) = e.rsplit_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -57,14 +60,22 @@ async fn hash_password(password: String, iterations: u32) -> Result<String, ApiE
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-async fn verify_password(password: String, stored: String, iterations: u32) -> Result<Verification, ApiError> {
+async fn verify_password(
+    password: String,
+    stored: String,
+    iterations: u32,
+) -> Result<Verification, ApiError> {
     tokio::task::spawn_blocking(move || password::verify(&password, &stored, iterations))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Creates an account. The first account ever becomes admin.
-pub async fn register(state: &AppState, caller: Option<&AuthUser>, input: Registering) -> Result<user::Model, ApiError> {
+pub async fn register(
+    state: &AppState,
+    caller: Option<&AuthUser>,
+    input: Registering,
+) -> Result<user::Model, ApiError> {
     let first = users::count(&state.db).await? == 0;
     match state.settings.registration {
         Registration::Disabled => return Err(DomainError::Forbidden.into()),
@@ -76,7 +87,8 @@ pub async fn register(state: &AppState, caller: Option<&AuthUser>, input: Regist
     let mut errors = Vec::new();
     let username = required(&mut errors, "username", &input.username).to_owned();
     let password = required(&mut errors, "password", &input.password).to_owned();
-    if !username.is_empty() && (username.chars().count() > 150 || !USERNAME_RE.is_match(&username)) {
+    if !username.is_empty() && (username.chars().count() > 150 || !USERNAME_RE.is_match(&username))
+    {
         errors.push((
             "username".into(),
             "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.".into(),
@@ -86,9 +98,15 @@ pub async fn register(state: &AppState, caller: Option<&AuthUser>, input: Regist
     if !email.is_empty() && !valid_email(&email) {
         errors.push(("email".into(), "Enter a valid email address.".into()));
     }
-    for (field, v) in [("first_name", &input.first_name), ("last_name", &input.last_name)] {
+    for (field, v) in [
+        ("first_name", &input.first_name),
+        ("last_name", &input.last_name),
+    ] {
         if v.as_ref().is_some_and(|s| s.chars().count() > 150) {
-            errors.push((field.into(), "Ensure this field has no more than 150 characters.".into()));
+            errors.push((
+                field.into(),
+                "Ensure this field has no more than 150 characters.".into(),
+            ));
         }
     }
     if !errors.is_empty() {
@@ -104,17 +122,25 @@ pub async fn register(state: &AppState, caller: Option<&AuthUser>, input: Regist
         is_superuser: first,
     };
     users::create(&state.db, new).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::field("username", "A user with that username already exists."),
+        StoreError::Conflict(_) => {
+            ApiError::field("username", "A user with that username already exists.")
+        }
         other => other.into(),
     })
 }
 
 /// Creates an admin from the command line, whatever the registration mode.
-pub async fn create_superuser(state: &AppState, username: &str, email: &str, password: &str) -> Result<user::Model, ApiError> {
+pub async fn create_superuser(
+    state: &AppState,
+    username: &str,
+    email: &str,
+    password: &str,
+) -> Result<user::Model, ApiError> {
     if !USERNAME_RE.is_match(username) {
         return Err(ApiError::field("username", "Enter a valid username."));
     }
-    let password_hash = hash_password(password.to_owned(), state.settings.password_iterations).await?;
+    let password_hash =
+        hash_password(password.to_owned(), state.settings.password_iterations).await?;
     let new = users::NewUser {
         username: username.to_owned(),
         email: email.to_owned(),
@@ -124,13 +150,19 @@ pub async fn create_superuser(state: &AppState, username: &str, email: &str, pas
         is_superuser: true,
     };
     users::create(&state.db, new).await.map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::field("username", "A user with that username already exists."),
+        StoreError::Conflict(_) => {
+            ApiError::field("username", "A user with that username already exists.")
+        }
         other => other.into(),
     })
 }
 
 /// Checks credentials and issues a new token (several machines can be logged in at once).
-pub async fn login(state: &AppState, username: Option<String>, password: Option<String>) -> Result<PlainToken, ApiError> {
+pub async fn login(
+    state: &AppState,
+    username: Option<String>,
+    password: Option<String>,
+) -> Result<PlainToken, ApiError> {
     let mut errors = Vec::new();
     let username = required(&mut errors, "username", &username).to_owned();
     let password = required(&mut errors, "password", &password).to_owned();
@@ -141,7 +173,12 @@ pub async fn login(state: &AppState, username: Option<String>, password: Option<
     let user = users::by_username(&state.db, &username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
     // Without a user, still spend the hashing time so response times don't reveal which names exist.
-    let verdict = verify_password(password.clone(), stored.unwrap_or_else(|| format!("pbkdf2_sha256${iterations}$x$x")), iterations).await?;
+    let verdict = verify_password(
+        password.clone(),
+        stored.unwrap_or_else(|| format!("pbkdf2_sha256${iterations}$x$x")),
+        iterations,
+    )
+    .await?;
     let user = match (user, verdict) {
         (Some(u), Verification::Match | Verification::MatchNeedsRehash) if u.is_active => u,
         _ => {
@@ -162,7 +199,11 @@ pub async fn login(state: &AppState, username: Option<String>, password: Option<
 }
 
 /// Resolves an optional `username` argument that only admins may use for someone else.
-pub async fn target_user(state: &AppState, caller: &AuthUser, username: Option<&str>) -> Result<user::Model, ApiError> {
+pub async fn target_user(
+    state: &AppState,
+    caller: &AuthUser,
+    username: Option<&str>,
+) -> Result<user::Model, ApiError> {
     match username {
         None => Ok(caller.0.clone()),
         Some(name) if name == caller.name() => Ok(caller.0.clone()),
@@ -170,20 +211,34 @@ pub async fn target_user(state: &AppState, caller: &AuthUser, username: Option<&
             if !caller.is_admin() {
                 return Err(DomainError::Forbidden.into());
             }
-            users::by_username(&state.db, name).await?.ok_or_else(|| DomainError::not_found("User").into())
+            users::by_username(&state.db, name)
+                .await?
+                .ok_or_else(|| DomainError::not_found("User").into())
         }
     }
 }
 
 /// Deletes an account and its tokens; refused while it still owns apps.
-pub async fn cancel(state: &AppState, caller: &AuthUser, username: Option<&str>) -> Result<(), ApiError> {
+pub async fn cancel(
+    state: &AppState,
+    caller: &AuthUser,
+    username: Option<&str>,
+) -> Result<(), ApiError> {
     let target = target_user(state, caller, username).await?;
-    let owned = apps::visible(&state.db, target.id, false, PageRequest { offset: 0, limit: 1000 })
-        .await?
-        .items
-        .into_iter()
-        .filter(|a| a.owner_id == target.id)
-        .count();
+    let owned = apps::visible(
+        &state.db,
+        target.id,
+        false,
+        PageRequest {
+            offset: 0,
+            limit: 1000,
+        },
+    )
+    .await?
+    .items
+    .into_iter()
+    .filter(|a| a.owner_id == target.id)
+    .count();
     if owned > 0 {
         return Err(DomainError::Conflict(format!(
             "{} still has applications assigned. Delete or transfer ownership",
@@ -196,7 +251,12 @@ pub async fn cancel(state: &AppState, caller: &AuthUser, username: Option<&str>)
 }
 
 /// Revokes tokens and issues a new one: own, another user's (admin), or everyone's (admin, returns none).
-pub async fn regenerate_token(state: &AppState, caller: &AuthUser, username: Option<&str>, all: bool) -> Result<Option<PlainToken>, ApiError> {
+pub async fn regenerate_token(
+    state: &AppState,
+    caller: &AuthUser,
+    username: Option<&str>,
+    all: bool,
+) -> Result<Option<PlainToken>, ApiError> {
     if all {
         if !caller.is_admin() {
             return Err(DomainError::Forbidden.into());
@@ -230,7 +290,12 @@ pub async fn change_password(
         return Err(ApiError::Fields(errors));
     }
     if for_self {
-        let verdict = verify_password(password.unwrap_or_default(), target.password.clone(), state.settings.password_iterations).await?;
+        let verdict = verify_password(
+            password.unwrap_or_default(),
+            target.password.clone(),
+            state.settings.password_iterations,
+        )
+        .await?;
         if verdict == Verification::Mismatch {
             return Err(ApiError::WrongPassword("Current password does not match"));
         }
@@ -241,11 +306,18 @@ pub async fn change_password(
 }
 
 /// Grants or revokes admin rights (admins only).
-pub async fn set_admin(state: &AppState, caller: &AuthUser, username: &str, admin: bool) -> Result<(), ApiError> {
+pub async fn set_admin(
+    state: &AppState,
+    caller: &AuthUser,
+    username: &str,
+    admin: bool,
+) -> Result<(), ApiError> {
     if !caller.is_admin() {
         return Err(DomainError::Forbidden.into());
     }
-    let target = users::by_username(&state.db, username).await?.ok_or_else(|| DomainError::not_found("User"))?;
+    let target = users::by_username(&state.db, username)
+        .await?
+        .ok_or_else(|| DomainError::not_found("User"))?;
     users::set_superuser(&state.db, target.id, admin).await?;
     Ok(())
 }

@@ -15,12 +15,14 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 const ADJECTIVES: &[&str] = &[
-    "amber", "brisk", "calm", "dapper", "eager", "fuzzy", "gentle", "hardy", "icy", "jolly", "keen", "lively", "merry",
-    "nimble", "odd", "plucky", "quiet", "rustic", "sunny", "tidy", "upbeat", "vivid", "witty", "young", "zesty",
+    "amber", "brisk", "calm", "dapper", "eager", "fuzzy", "gentle", "hardy", "icy", "jolly",
+    "keen", "lively", "merry", "nimble", "odd", "plucky", "quiet", "rustic", "sunny", "tidy",
+    "upbeat", "vivid", "witty", "young", "zesty",
 ];
 const NOUNS: &[&str] = &[
-    "anchor", "beacon", "canal", "delta", "estuary", "ferry", "galley", "harbor", "inlet", "jetty", "keel", "lagoon",
-    "mooring", "narrows", "oar", "pier", "quay", "reef", "schooner", "tide", "umiak", "vessel", "wharf", "yawl",
+    "anchor", "beacon", "canal", "delta", "estuary", "ferry", "galley", "harbor", "inlet", "jetty",
+    "keel", "lagoon", "mooring", "narrows", "oar", "pier", "quay", "reef", "schooner", "tide",
+    "umiak", "vessel", "wharf", "yawl",
 ];
 
 fn generated_name() -> String {
@@ -32,32 +34,46 @@ fn generated_name() -> String {
 
 /// Creates an app (named by the client or generated), writes release v1 and
 /// creates it on the platform. If the platform refuses, nothing is kept.
-pub async fn create(state: &AppState, caller: &AuthUser, id: Option<String>) -> Result<app::Model, ApiError> {
+pub async fn create(
+    state: &AppState,
+    caller: &AuthUser,
+    id: Option<String>,
+) -> Result<app::Model, ApiError> {
     let name = match id {
         Some(id) => {
             let name = AppName::parse(&id)?;
             if name.is_reserved() {
-                return Err(DomainError::Conflict(format!("{name} is a reserved name and cannot be used for an app")).into());
+                return Err(DomainError::Conflict(format!(
+                    "{name} is a reserved name and cannot be used for an app"
+                ))
+                .into());
             }
             name
         }
         None => loop {
             let candidate = AppName::parse(&generated_name())?;
-            if apps::by_name(&state.db, candidate.as_str()).await?.is_none() {
+            if apps::by_name(&state.db, candidate.as_str())
+                .await?
+                .is_none()
+            {
                 break candidate;
             }
         },
     };
     let exists = || ApiError::field("id", "Application with this id already exists.");
     let txn = state.db.begin().await.map_err(StoreError::from)?;
-    let app = apps::create(&txn, name.as_str(), caller.id()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => exists(),
-        other => other.into(),
-    })?;
-    domains::insert(&txn, app.id, caller.id(), name.as_str()).await.map_err(|e| match e {
-        StoreError::Conflict(_) => exists(),
-        other => other.into(),
-    })?;
+    let app = apps::create(&txn, name.as_str(), caller.id())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => exists(),
+            other => other.into(),
+        })?;
+    domains::insert(&txn, app.id, caller.id(), name.as_str())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => exists(),
+            other => other.into(),
+        })?;
     let config = configs::insert(&txn, app.id, caller.id(), &Default::default()).await?;
     let version = apps::next_version(&txn, &app).await?;
     let v1 = releases::insert(
@@ -90,7 +106,9 @@ pub async fn create(state: &AppState, caller: &AuthUser, id: Option<String>) -> 
         return Err(e);
     }
     guard.release().await;
-    Ok(apps::by_name(&state.db, name.as_str()).await?.unwrap_or(app))
+    Ok(apps::by_name(&state.db, name.as_str())
+        .await?
+        .unwrap_or(app))
 }
 
 /// Destroys an app on the platform, then forgets it.
@@ -105,7 +123,9 @@ pub async fn destroy(state: &AppState, app: &app::Model) -> Result<(), ApiError>
 
 /// Gives the app to another user (owner or admin only; checked by the caller).
 pub async fn transfer(state: &AppState, app: &app::Model, new_owner: &str) -> Result<(), ApiError> {
-    let user = users::by_username(&state.db, new_owner).await?.ok_or_else(|| DomainError::not_found("User"))?;
+    let user = users::by_username(&state.db, new_owner)
+        .await?
+        .ok_or_else(|| DomainError::not_found("User"))?;
     apps::set_owner(&state.db, app.id, user.id).await?;
     Ok(())
 }

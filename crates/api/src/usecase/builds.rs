@@ -31,7 +31,9 @@ fn check_image(image: Option<String>) -> Result<String, ApiError> {
     }
     let ok = image.len() <= 512
         && !image.starts_with(['-', '.', '/', ':', '@'])
-        && image.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b));
+        && image
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/:@".contains(&b));
     if !ok {
         return Err(ApiError::field("image", "Not a valid image reference (expected e.g. registry.example.com/team/app:1.2 or repo@sha256:…)"));
     }
@@ -39,7 +41,12 @@ fn check_image(image: Option<String>) -> Result<String, ApiError> {
 }
 
 /// Records a build and deploys it as a new release with the current config.
-pub async fn create(state: &AppState, caller: &AuthUser, app: &app::Model, input: BuildInput) -> Result<build::Model, ApiError> {
+pub async fn create(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    input: BuildInput,
+) -> Result<build::Model, ApiError> {
     let image = check_image(input.image)?;
     let typed = procfile::parse(&input.procfile)?;
     let sha = input.sha.unwrap_or_default();
@@ -47,7 +54,9 @@ pub async fn create(state: &AppState, caller: &AuthUser, app: &app::Model, input
         return Err(DomainError::field("sha", "Expected a hexadecimal commit id").into());
     }
     let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name).await?.unwrap_or_else(|| app.clone());
+    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+        .await?
+        .unwrap_or_else(|| app.clone());
     let current = releases::current(state, &app).await?;
     let config = match current.config_id {
         Some(id) => ConfigSource::Existing(id),
@@ -56,11 +65,19 @@ pub async fn create(state: &AppState, caller: &AuthUser, app: &app::Model, input
     let new = NewBuild {
         image: image.clone(),
         sha,
-        procfile: typed.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        procfile: typed
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
         dockerfile: input.dockerfile.unwrap_or_default(),
     };
     let row = builds::insert(&state.db, app.id, caller.id(), &new).await?;
-    let draft = Draft { owner_id: caller.id(), summary: format!("{} deployed {image}", caller.name()), config, build_id: Some(row.id) };
+    let draft = Draft {
+        owner_id: caller.id(),
+        summary: format!("{} deployed {image}", caller.name()),
+        config,
+        build_id: Some(row.id),
+    };
     let result = releases::publish(state, &app, draft).await;
     guard.release().await;
     result.map(|_| row)

@@ -11,9 +11,16 @@ use crate::state::AppState;
 
 /// Merges `change` into the current config and publishes it as a new release.
 /// Invalid input, unsetting a missing key (422) or a no-op (409) write nothing.
-pub async fn set(state: &AppState, caller: &AuthUser, app: &app::Model, change: ConfigChange) -> Result<AppConfig, ApiError> {
+pub async fn set(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    change: ConfigChange,
+) -> Result<AppConfig, ApiError> {
     let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name).await?.unwrap_or_else(|| app.clone());
+    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+        .await?
+        .unwrap_or_else(|| app.clone());
     let current = releases::current(state, &app).await?;
     let (next, summary) = current.config.apply(&change, caller.name())?;
     let draft = Draft {

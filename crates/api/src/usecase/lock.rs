@@ -2,7 +2,9 @@
 //! transaction-scoped advisory lock so several Drydock processes sharing the
 //! database take turns too. Different apps never wait for each other.
 
-use drydock_entity::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
+use drydock_entity::sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait,
+};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::error::ApiError;
@@ -22,7 +24,11 @@ impl AppGuard {
     pub async fn acquire(state: &AppState, name: &str, app_id: i32) -> Result<Self, ApiError> {
         let local = state.app_locks.get(name).lock_owned().await;
         let shared = if state.db.get_database_backend() == DbBackend::Postgres {
-            let txn = state.db.begin().await.map_err(drydock_entity::StoreError::from)?;
+            let txn = state
+                .db
+                .begin()
+                .await
+                .map_err(drydock_entity::StoreError::from)?;
             txn.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT pg_advisory_xact_lock($1, $2)",
@@ -34,7 +40,10 @@ impl AppGuard {
         } else {
             None
         };
-        Ok(Self { _local: local, shared })
+        Ok(Self {
+            _local: local,
+            shared,
+        })
     }
 
     /// Lets the next mutation of this app proceed.

@@ -17,7 +17,13 @@ use crate::state::AppState;
 pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
     let mut report = Vec::new();
     for pending in releases::pending(&state.db).await? {
-        let Some(app) = apps::all(&state.db).await?.into_iter().find(|a| a.id == pending.app_id) else { continue };
+        let Some(app) = apps::all(&state.db)
+            .await?
+            .into_iter()
+            .find(|a| a.id == pending.app_id)
+        else {
+            continue;
+        };
         let guard = AppGuard::acquire(state, &app.name, app.id).await?;
         let name = AppName::parse(&app.name)?;
         let deployed = state.platform.deployed_release(&name).await?;
@@ -26,10 +32,22 @@ pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
             if app.current_version.unwrap_or(0) < pending.version {
                 apps::set_current(&state.db, app.id, pending.version).await?;
             }
-            report.push(format!("{}: v{} was applied before the interruption; marked succeeded", app.name, pending.version));
+            report.push(format!(
+                "{}: v{} was applied before the interruption; marked succeeded",
+                app.name, pending.version
+            ));
         } else {
-            releases::set_state(&state.db, pending.id, releases::FAILED, Some("interrupted before Dokku confirmed it".into())).await?;
-            report.push(format!("{}: v{} was interrupted; marked failed", app.name, pending.version));
+            releases::set_state(
+                &state.db,
+                pending.id,
+                releases::FAILED,
+                Some("interrupted before Dokku confirmed it".into()),
+            )
+            .await?;
+            report.push(format!(
+                "{}: v{} was interrupted; marked failed",
+                app.name, pending.version
+            ));
             if let Some(v) = app.current_version {
                 if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
                     let spec = rel::spec_for(state, &app.name, &cur).await?;
@@ -47,7 +65,13 @@ pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
 /// its current release, its domains and its scale.
 pub async fn reapply_all(state: &AppState) -> Result<Vec<String>, ApiError> {
     let mut report = Vec::new();
-    let known: BTreeSet<String> = state.platform.list_apps().await?.into_iter().map(|a| a.to_string()).collect();
+    let known: BTreeSet<String> = state
+        .platform
+        .list_apps()
+        .await?
+        .into_iter()
+        .map(|a| a.to_string())
+        .collect();
     for app in apps::all(&state.db).await? {
         let guard = AppGuard::acquire(state, &app.name, app.id).await?;
         let name = AppName::parse(&app.name)?;

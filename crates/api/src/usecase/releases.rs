@@ -57,7 +57,9 @@ pub async fn current(state: &AppState, app: &app::Model) -> Result<Current, ApiE
     };
     let (config, config_id) = match &release {
         Some(r) => {
-            let row = configs::by_id(&state.db, r.config_id).await?.ok_or_else(|| StoreError::Corrupt("release without config".into()))?;
+            let row = configs::by_id(&state.db, r.config_id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("release without config".into()))?;
             (configs::data(&row)?, Some(row.id))
         }
         None => (AppConfig::default(), None),
@@ -66,17 +68,32 @@ pub async fn current(state: &AppState, app: &app::Model) -> Result<Current, ApiE
         Some(id) => builds::by_id(&state.db, id).await?,
         None => None,
     };
-    Ok(Current { release, config, config_id, build })
+    Ok(Current {
+        release,
+        config,
+        config_id,
+        build,
+    })
 }
 
 /// Writes the release row (and a new config row if needed) under the app's row lock,
 /// with a freshly allocated version, committed as `pending`.
-pub async fn write_pending(state: &AppState, app: &app::Model, draft: Draft) -> Result<release::Model, ApiError> {
+pub async fn write_pending(
+    state: &AppState,
+    app: &app::Model,
+    draft: Draft,
+) -> Result<release::Model, ApiError> {
     let txn = state.db.begin().await.map_err(StoreError::from)?;
-    let locked = apps::lock(&txn, app.id).await?.ok_or_else(|| DomainError::not_found("App"))?;
+    let locked = apps::lock(&txn, app.id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("App"))?;
     let config_id = match draft.config {
         ConfigSource::Existing(id) => id,
-        ConfigSource::New(data) => configs::insert(&txn, app.id, draft.owner_id, &data).await?.id,
+        ConfigSource::New(data) => {
+            configs::insert(&txn, app.id, draft.owner_id, &data)
+                .await?
+                .id
+        }
     };
     let version = apps::next_version(&txn, &locked).await?;
     let row = releases::insert(
@@ -97,12 +114,20 @@ pub async fn write_pending(state: &AppState, app: &app::Model, draft: Draft) -> 
 }
 
 /// The platform's view of a stored release.
-pub async fn spec_for(state: &AppState, app_name: &str, rel: &release::Model) -> Result<ReleaseSpec, ApiError> {
-    let cfg_row = configs::by_id(&state.db, rel.config_id).await?.ok_or_else(|| StoreError::Corrupt("release without config".into()))?;
+pub async fn spec_for(
+    state: &AppState,
+    app_name: &str,
+    rel: &release::Model,
+) -> Result<ReleaseSpec, ApiError> {
+    let cfg_row = configs::by_id(&state.db, rel.config_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("release without config".into()))?;
     let config = configs::data(&cfg_row)?;
     let (image, procfile) = match rel.build_id {
         Some(id) => {
-            let b = builds::by_id(&state.db, id).await?.ok_or_else(|| StoreError::Corrupt("release without build".into()))?;
+            let b = builds::by_id(&state.db, id)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("release without build".into()))?;
             (Some(b.image.clone()), typed_procfile(&b)?)
         }
         None => (None, BTreeMap::new()),
@@ -125,7 +150,11 @@ pub fn typed_procfile(b: &build::Model) -> Result<BTreeMap<ProcessType, String>,
 
 /// Applies a pending release and records the outcome. On failure the previous
 /// current release is re-applied and the platform's error is returned.
-pub async fn apply(state: &AppState, app: &app::Model, rel: &release::Model) -> Result<(), ApiError> {
+pub async fn apply(
+    state: &AppState,
+    app: &app::Model,
+    rel: &release::Model,
+) -> Result<(), ApiError> {
     let name = AppName::parse(&app.name)?;
     let spec = spec_for(state, &app.name, rel).await?;
     match state.platform.apply_release(&name, &spec).await {
@@ -134,7 +163,9 @@ pub async fn apply(state: &AppState, app: &app::Model, rel: &release::Model) -> 
             apps::set_current(&state.db, app.id, rel.version).await?;
             events::record(&state.db, app.id, &rel.summary).await?;
             if spec.image.is_some() {
-                let fresh = apps::by_name(&state.db, &app.name).await?.unwrap_or_else(|| app.clone());
+                let fresh = apps::by_name(&state.db, &app.name)
+                    .await?
+                    .unwrap_or_else(|| app.clone());
                 let first = apps::structure(&fresh)?.is_empty();
                 rescale(state, &fresh, &spec.procfile, first).await?;
             }
@@ -143,7 +174,12 @@ pub async fn apply(state: &AppState, app: &app::Model, rel: &release::Model) -> 
         Err(e) => {
             tracing::warn!(app = %app.name, version = rel.version, error = %e, "release failed; restoring the previous one");
             releases::set_state(&state.db, rel.id, releases::FAILED, Some(e.to_string())).await?;
-            events::record(&state.db, app.id, &format!("release v{} failed: {e}", rel.version)).await?;
+            events::record(
+                &state.db,
+                app.id,
+                &format!("release v{} failed: {e}", rel.version),
+            )
+            .await?;
             restore_previous(state, app, &name).await;
             Err(e.into())
         }
@@ -153,7 +189,9 @@ pub async fn apply(state: &AppState, app: &app::Model, rel: &release::Model) -> 
 async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName) {
     let Some(v) = app.current_version else { return };
     let restored = async {
-        let prev = releases::by_version(&state.db, app.id, v).await?.ok_or_else(|| DomainError::not_found("Release"))?;
+        let prev = releases::by_version(&state.db, app.id, v)
+            .await?
+            .ok_or_else(|| DomainError::not_found("Release"))?;
         let spec = spec_for(state, &app.name, &prev).await?;
         state.platform.apply_release(name, &spec).await?;
         Ok::<(), ApiError>(())
@@ -166,7 +204,12 @@ async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName) {
 /// Re-applies the app's scale for a build's process types: Dokku starts types it
 /// has not seen at zero, so `structure` and the containers agree only if we say so.
 /// The first build scales `web` (or the sole type) to one.
-pub async fn rescale(state: &AppState, app: &app::Model, procfile: &BTreeMap<ProcessType, String>, first: bool) -> Result<(), ApiError> {
+pub async fn rescale(
+    state: &AppState,
+    app: &app::Model,
+    procfile: &BTreeMap<ProcessType, String>,
+    first: bool,
+) -> Result<(), ApiError> {
     let stored = apps::structure(app)?;
     let mut counts: BTreeMap<ProcessType, u32> = BTreeMap::new();
     for t in procfile::process_types(procfile) {
@@ -177,29 +220,52 @@ pub async fn rescale(state: &AppState, app: &app::Model, procfile: &BTreeMap<Pro
     }
     let name = AppName::parse(&app.name)?;
     state.platform.scale(&name, &counts).await?;
-    let structure: BTreeMap<String, u32> = counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let structure: BTreeMap<String, u32> = counts
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     apps::set_structure(&state.db, app.id, &structure).await?;
     Ok(())
 }
 
 /// Publishes a release end to end: write pending, apply, record.
-pub async fn publish(state: &AppState, app: &app::Model, draft: Draft) -> Result<release::Model, ApiError> {
+pub async fn publish(
+    state: &AppState,
+    app: &app::Model,
+    draft: Draft,
+) -> Result<release::Model, ApiError> {
     let rel = write_pending(state, app, draft).await?;
     apply(state, app, &rel).await?;
-    Ok(releases::by_version(&state.db, app.id, rel.version).await?.unwrap_or(rel))
+    Ok(releases::by_version(&state.db, app.id, rel.version)
+        .await?
+        .unwrap_or(rel))
 }
 
 /// Rolls back to `target` (default: the release before the current one) by
 /// publishing a new release with its build and config. Refusals write nothing.
-pub async fn rollback(state: &AppState, app: &app::Model, actor_id: i32, actor: &str, target: Option<i32>) -> Result<release::Model, ApiError> {
+pub async fn rollback(
+    state: &AppState,
+    app: &app::Model,
+    actor_id: i32,
+    actor: &str,
+    target: Option<i32>,
+) -> Result<release::Model, ApiError> {
     let guard = super::lock::AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = apps::by_name(&state.db, &app.name).await?.ok_or_else(|| DomainError::not_found("App"))?;
+    let app = apps::by_name(&state.db, &app.name)
+        .await?
+        .ok_or_else(|| DomainError::not_found("App"))?;
     let result = rollback_locked(state, &app, actor_id, actor, target).await;
     guard.release().await;
     result
 }
 
-async fn rollback_locked(state: &AppState, app: &app::Model, actor_id: i32, actor: &str, target: Option<i32>) -> Result<release::Model, ApiError> {
+async fn rollback_locked(
+    state: &AppState,
+    app: &app::Model,
+    actor_id: i32,
+    actor: &str,
+    target: Option<i32>,
+) -> Result<release::Model, ApiError> {
     let current = app.current_version.unwrap_or(0);
     let target = target.unwrap_or(current - 1);
     if target <= 1 {
@@ -209,13 +275,22 @@ async fn rollback_locked(state: &AppState, app: &app::Model, actor_id: i32, acto
         .await?
         .ok_or_else(|| DomainError::BadRequest("Release matching query does not exist.".into()))?;
     if prev.state == releases::FAILED {
-        return Err(DomainError::BadRequest(format!("Cannot roll back to failed release v{target}.")).into());
+        return Err(DomainError::BadRequest(format!(
+            "Cannot roll back to failed release v{target}."
+        ))
+        .into());
     }
     if prev.state != releases::SUCCEEDED {
-        return Err(DomainError::BadRequest(format!("Cannot roll back to release v{target}: it was never applied.")).into());
+        return Err(DomainError::BadRequest(format!(
+            "Cannot roll back to release v{target}: it was never applied."
+        ))
+        .into());
     }
     if prev.build_id.is_none() {
-        return Err(DomainError::BadRequest(format!("Cannot roll back to release v{target}: it has no build to deploy.")).into());
+        return Err(DomainError::BadRequest(format!(
+            "Cannot roll back to release v{target}: it has no build to deploy."
+        ))
+        .into());
     }
     let draft = Draft {
         owner_id: actor_id,

@@ -43,7 +43,10 @@ mod tests {
                    \u{1b}[33m2024-01-01T00:00:02Z app[worker.1]:\u{1b}[0m b";
         assert_eq!(
             newest_last(out, 2),
-            vec!["2024-01-01T00:00:02Z app[worker.1]: b", "2024-01-01T00:00:03Z app[web.1]: c"]
+            vec![
+                "2024-01-01T00:00:02Z app[worker.1]: b",
+                "2024-01-01T00:00:03Z app[web.1]: c"
+            ]
         );
     }
 

@@ -2,7 +2,7 @@
 //! of dokku-commands §2, sent through [`DaemonClient`].
 //!
 //! Every command line comes from [`Command`]; every file Dokku reads goes
-//! through the [`Spool`]. The bigger operations live in submodules: releases
+//! through the spool directory. The bigger operations live in submodules: releases
 //! (config, limits, labels, archive deploy), pods, one-off runs and logs.
 
 mod logs;
@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use drydock_domain::name::{AppName, DomainName, ProcessType, SshKeyName};
-use drydock_domain::platform::{Platform, PlatformError, Pod, ReleaseSpec, RestartTarget, RunOutput};
+use drydock_domain::platform::{
+    Platform, PlatformError, Pod, ReleaseSpec, RestartTarget, RunOutput,
+};
 
 use crate::client::DaemonClient;
 use crate::command::{Command, GlobalFlag};
@@ -54,9 +56,12 @@ impl DokkuPlatform {
         }
     }
 
-    /// The underlying client, for health checks that only need a round trip.
-    pub fn client(&self) -> &DaemonClient {
-        &self.client
+    /// Checks that dokku-daemon answers, with its `commands` built-in, which
+    /// takes no lock and so answers even while a deploy runs (for readiness probes).
+    pub async fn ping(&self) -> Result<(), PlatformError> {
+        self.send(Command::new("commands"), Class::Quick)
+            .await
+            .map(drop)
     }
 
     /// Builds, sends and requires `ok:true`.
@@ -79,7 +84,10 @@ impl DokkuPlatform {
     /// Whether Dokku has deployed the app at least once.
     async fn is_deployed(&self, app: &AppName) -> Result<bool, PlatformError> {
         let reply = self
-            .send(Command::new("ps:report").app(app).literal("--deployed"), Class::Quick)
+            .send(
+                Command::new("ps:report").app(app).literal("--deployed"),
+                Class::Quick,
+            )
             .await?;
         Ok(reply.output().trim() == "true")
     }
@@ -89,19 +97,26 @@ impl DokkuPlatform {
 impl Platform for DokkuPlatform {
     #[tracing::instrument(skip_all, fields(app = %app))]
     async fn create_app(&self, app: &AppName) -> Result<(), PlatformError> {
-        let cmd = Command::new("apps:create").global(GlobalFlag::Quiet).app(app);
+        let cmd = Command::new("apps:create")
+            .global(GlobalFlag::Quiet)
+            .app(app);
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]
     async fn destroy_app(&self, app: &AppName) -> Result<(), PlatformError> {
-        let cmd = Command::new("apps:destroy").global(GlobalFlag::Force).app(app);
+        let cmd = Command::new("apps:destroy")
+            .global(GlobalFlag::Force)
+            .app(app);
         self.send(cmd, Class::Deploy).await.map(drop)
     }
 
     async fn list_apps(&self) -> Result<Vec<AppName>, PlatformError> {
         let reply = self
-            .send(Command::new("apps:list").global(GlobalFlag::Quiet), Class::Quick)
+            .send(
+                Command::new("apps:list").global(GlobalFlag::Quiet),
+                Class::Quick,
+            )
             .await?;
         Ok(reply
             .output()
@@ -111,7 +126,11 @@ impl Platform for DokkuPlatform {
     }
 
     #[tracing::instrument(skip_all, fields(app = %app, version = release.version))]
-    async fn apply_release(&self, app: &AppName, release: &ReleaseSpec) -> Result<(), PlatformError> {
+    async fn apply_release(
+        &self,
+        app: &AppName,
+        release: &ReleaseSpec,
+    ) -> Result<(), PlatformError> {
         release::apply(self, app, release).await
     }
 
@@ -125,7 +144,11 @@ impl Platform for DokkuPlatform {
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]
-    async fn scale(&self, app: &AppName, counts: &BTreeMap<ProcessType, u32>) -> Result<(), PlatformError> {
+    async fn scale(
+        &self,
+        app: &AppName,
+        counts: &BTreeMap<ProcessType, u32>,
+    ) -> Result<(), PlatformError> {
         if counts.is_empty() {
             return Ok(());
         }
@@ -157,37 +180,58 @@ impl Platform for DokkuPlatform {
 
     #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
     async fn add_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError> {
-        let cmd = Command::new("domains:add").global(GlobalFlag::Quiet).app(app).domain(domain);
+        let cmd = Command::new("domains:add")
+            .global(GlobalFlag::Quiet)
+            .app(app)
+            .domain(domain);
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
     async fn remove_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError> {
-        let cmd = Command::new("domains:remove").global(GlobalFlag::Quiet).app(app).domain(domain);
+        let cmd = Command::new("domains:remove")
+            .global(GlobalFlag::Quiet)
+            .app(app)
+            .domain(domain);
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]
-    async fn install_certificate(&self, app: &AppName, chain_pem: &str, key_pem: &str) -> Result<(), PlatformError> {
+    async fn install_certificate(
+        &self,
+        app: &AppName,
+        chain_pem: &str,
+        key_pem: &str,
+    ) -> Result<(), PlatformError> {
         let crt = self.spool.write("crt", chain_pem.as_bytes(), PUBLIC_MODE)?;
         let key = self.spool.write("key", key_pem.as_bytes(), PRIVATE_MODE)?;
-        let cmd = Command::new("certs:add").app(app).spool_path(&crt).spool_path(&key);
+        let cmd = Command::new("certs:add")
+            .app(app)
+            .spool_path(&crt)
+            .spool_path(&key);
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]
     async fn remove_certificate(&self, app: &AppName) -> Result<(), PlatformError> {
-        let report = Command::new("certs:report").app(app).literal("--ssl-enabled");
+        let report = Command::new("certs:report")
+            .app(app)
+            .literal("--ssl-enabled");
         if self.send(report, Class::Quick).await?.output().trim() != "true" {
             return Ok(());
         }
-        self.send(Command::new("certs:remove").app(app), Class::Quick).await.map(drop)
+        self.send(Command::new("certs:remove").app(app), Class::Quick)
+            .await
+            .map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(app = %app, enforced))]
     async fn set_https_enforced(&self, app: &AppName, enforced: bool) -> Result<(), PlatformError> {
         let value = if enforced { "true" } else { "false" };
-        let set = Command::new("nginx:set").app(app).literal("hsts").literal(value);
+        let set = Command::new("nginx:set")
+            .app(app)
+            .literal("hsts")
+            .literal(value);
         self.send(set, Class::Quick).await?;
         let build = Command::new("proxy:build-config").app(app);
         self.send(build, Class::Quick).await.map(drop)
@@ -201,8 +245,12 @@ impl Platform for DokkuPlatform {
                 "an ssh public key must be exactly one line".into(),
             ));
         }
-        let file = self.spool.write("pub", format!("{line}\n").as_bytes(), PUBLIC_MODE)?;
-        let cmd = Command::new("ssh-keys:add").ssh_key_name(name).spool_path(&file);
+        let file = self
+            .spool
+            .write("pub", format!("{line}\n").as_bytes(), PUBLIC_MODE)?;
+        let cmd = Command::new("ssh-keys:add")
+            .ssh_key_name(name)
+            .spool_path(&file);
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
@@ -213,13 +261,21 @@ impl Platform for DokkuPlatform {
     }
 
     async fn logs(&self, app: &AppName, lines: u32) -> Result<Vec<String>, PlatformError> {
-        let cmd = Command::new("logs").app(app).literal("-n").number(u64::from(lines));
+        let cmd = Command::new("logs")
+            .app(app)
+            .literal("-n")
+            .number(u64::from(lines));
         let reply = self.send(cmd, Class::Quick).await?;
         Ok(logs::newest_last(&reply.output(), lines))
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]
-    async fn run(&self, app: &AppName, command: &str, timeout: Duration) -> Result<RunOutput, PlatformError> {
+    async fn run(
+        &self,
+        app: &AppName,
+        command: &str,
+        timeout: Duration,
+    ) -> Result<RunOutput, PlatformError> {
         run::run(self, app, command, timeout).await
     }
 }

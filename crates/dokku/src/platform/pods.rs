@@ -55,7 +55,9 @@ pub(super) async fn list(p: &DokkuPlatform, app: &AppName) -> Result<Vec<Pod>, P
     if !reports::entries(&report, "ps").any(|(k, _)| k.starts_with("status-")) {
         return Ok(Vec::new());
     }
-    let reply = p.send(Command::new("ps:inspect").app(app), Class::Quick).await?;
+    let reply = p
+        .send(Command::new("ps:inspect").app(app), Class::Quick)
+        .await?;
     let containers: Vec<Container> = reply.json()?;
     let mut pods: Vec<Pod> = containers.into_iter().map(to_pod).collect();
     pods.sort_by(|a, b| a.name.cmp(&b.name));
@@ -103,7 +105,11 @@ fn state(s: &ContainerState) -> PodState {
 /// The Dokku process type of a pod named `APP.TYPE.N`; Dokku restarts whole
 /// types, so restarting one pod restarts its type.
 pub(super) fn type_of_pod(app: &AppName, pod: &PodName) -> Result<ProcessType, PlatformError> {
-    let missing = || PlatformError::Rejected(format!("Container {pod} does not exist in application {app}"));
+    let missing = || {
+        PlatformError::Rejected(format!(
+            "Container {pod} does not exist in application {app}"
+        ))
+    };
     let rest = pod
         .as_str()
         .strip_prefix(app.as_str())
@@ -136,17 +142,24 @@ mod tests {
         assert_eq!(pod.process_type, "cmd");
         assert_eq!(pod.state, PodState::Up);
         assert_eq!(pod.release, Some(7));
-        assert_eq!(pod.started.unwrap().to_rfc3339(), "2024-05-01T10:00:00.123456789+00:00");
+        assert_eq!(
+            pod.started.unwrap().to_rfc3339(),
+            "2024-05-01T10:00:00.123456789+00:00"
+        );
     }
 
     #[test]
     fn states_and_missing_fields() {
-        let pod = container(json!({"Name": "/shop.worker.2", "State": {"Status": "exited", "ExitCode": 1, "StartedAt": "0001-01-01T00:00:00Z"}}));
+        let pod = container(
+            json!({"Name": "/shop.worker.2", "State": {"Status": "exited", "ExitCode": 1, "StartedAt": "0001-01-01T00:00:00Z"}}),
+        );
         assert_eq!(pod.process_type, "worker");
         assert_eq!(pod.state, PodState::Crashed);
         assert_eq!(pod.started, None);
         assert_eq!(pod.release, None);
-        let pod = container(json!({"Name": "/shop.web.1", "Config": {"Labels": null}, "State": {"Status": "exited", "ExitCode": 0}}));
+        let pod = container(
+            json!({"Name": "/shop.web.1", "Config": {"Labels": null}, "State": {"Status": "exited", "ExitCode": 0}}),
+        );
         assert_eq!(pod.state, PodState::Down);
     }
 
@@ -155,7 +168,13 @@ mod tests {
         let app = AppName::parse("shop").unwrap();
         let ok = PodName::parse("shop.web.1").unwrap();
         assert_eq!(type_of_pod(&app, &ok).unwrap(), ProcessType::web());
-        for bad in ["other.web.1", "shop.web", "shop.web.x", "shopx.web.1", "shop..1"] {
+        for bad in [
+            "other.web.1",
+            "shop.web",
+            "shop.web.x",
+            "shopx.web.1",
+            "shop..1",
+        ] {
             let pod = PodName::parse(bad).unwrap();
             assert!(type_of_pod(&app, &pod).is_err(), "{bad}");
         }

@@ -32,34 +32,53 @@ pub(super) fn is_dokku_owned(key: &str) -> bool {
     DOKKU_OWNED_KEYS.contains(&key) || key.starts_with(DOKKU_OWNED_PREFIX)
 }
 
-pub(super) async fn apply(p: &DokkuPlatform, app: &AppName, spec: &ReleaseSpec) -> Result<(), PlatformError> {
+pub(super) async fn apply(
+    p: &DokkuPlatform,
+    app: &AppName,
+    spec: &ReleaseSpec,
+) -> Result<(), PlatformError> {
     let image = spec.image.as_deref().map(ImageRef::parse).transpose()?;
+    let archive = image
+        .as_ref()
+        .map(|i| release_archive(spec, i, spec.procfile.is_empty()))
+        .transpose()?;
     let options = reports::deploy_options(p, app).await?;
     let web_is_cmd = match image {
         Some(_) => spec.procfile.is_empty(),
         None => options.iter().any(|o| o == WEB_IS_CMD_LABEL),
     };
-    let archive = image
-        .as_ref()
-        .map(|i| release_archive(spec, i, web_is_cmd))
-        .transpose()?;
 
     sync_config(p, app, &spec.env).await?;
     sync_limits(p, app, &spec.limits, web_is_cmd).await?;
-    sync_labels(p, app, &options, spec.version, image.is_some().then_some(web_is_cmd)).await?;
+    sync_labels(
+        p,
+        app,
+        &options,
+        spec.version,
+        image.is_some().then_some(web_is_cmd),
+    )
+    .await?;
 
     if let Some(bytes) = archive {
         let file = p.spool.write("tar", &bytes, PUBLIC_MODE)?;
         let deploy = Command::new("git:from-archive").app(app).spool_url(&file);
         p.send(deploy, Class::Deploy).await?;
     } else if p.is_deployed(app).await? {
-        p.send(Command::new("ps:restart").app(app), Class::Deploy).await?;
+        p.send(Command::new("ps:restart").app(app), Class::Deploy)
+            .await?;
     }
     Ok(())
 }
 
-async fn sync_config(p: &DokkuPlatform, app: &AppName, env: &BTreeMap<ConfigKey, String>) -> Result<(), PlatformError> {
-    let export = Command::new("config:export").literal("--format").literal("json").app(app);
+async fn sync_config(
+    p: &DokkuPlatform,
+    app: &AppName,
+    env: &BTreeMap<ConfigKey, String>,
+) -> Result<(), PlatformError> {
+    let export = Command::new("config:export")
+        .literal("--format")
+        .literal("json")
+        .app(app);
     let current: BTreeMap<String, String> = p.send(export, Class::Quick).await?.json()?;
 
     let changed: Vec<(&ConfigKey, &String)> = env
@@ -101,7 +120,11 @@ async fn sync_config(p: &DokkuPlatform, app: &AppName, env: &BTreeMap<ConfigKey,
     Ok(())
 }
 
-async fn config_set(p: &DokkuPlatform, app: &AppName, pairs: &[(&ConfigKey, &String)]) -> Result<(), PlatformError> {
+async fn config_set(
+    p: &DokkuPlatform,
+    app: &AppName,
+    pairs: &[(&ConfigKey, &String)],
+) -> Result<(), PlatformError> {
     let mut set = Command::new("config:set")
         .global(GlobalFlag::Quiet)
         .literal("--encoded")
@@ -116,14 +139,26 @@ async fn config_set(p: &DokkuPlatform, app: &AppName, pairs: &[(&ConfigKey, &Str
 /// The `(memory, cpu)` arguments per Dokku process type, as `resource:report` shows them.
 type LimitArgs = BTreeMap<String, (Option<String>, Option<String>)>;
 
-async fn sync_limits(p: &DokkuPlatform, app: &AppName, limits: &Limits, web_is_cmd: bool) -> Result<(), PlatformError> {
+async fn sync_limits(
+    p: &DokkuPlatform,
+    app: &AppName,
+    limits: &Limits,
+    web_is_cmd: bool,
+) -> Result<(), PlatformError> {
     let current = current_limits(&reports::report(p, "resource:report", app).await?);
-    let mut desired: BTreeMap<ProcessType, (Option<&MemoryLimit>, Option<&CpuLimit>)> = BTreeMap::new();
+    let mut desired: BTreeMap<ProcessType, (Option<&MemoryLimit>, Option<&CpuLimit>)> =
+        BTreeMap::new();
     for (t, m) in &limits.memory {
-        desired.entry(process_types::to_dokku(t, web_is_cmd)).or_default().0 = Some(m);
+        desired
+            .entry(process_types::to_dokku(t, web_is_cmd))
+            .or_default()
+            .0 = Some(m);
     }
     for (t, c) in &limits.cpu {
-        desired.entry(process_types::to_dokku(t, web_is_cmd)).or_default().1 = Some(c);
+        desired
+            .entry(process_types::to_dokku(t, web_is_cmd))
+            .or_default()
+            .1 = Some(c);
     }
 
     for t in current.keys().filter_map(|t| ProcessType::parse(t).ok()) {
@@ -140,7 +175,9 @@ async fn sync_limits(p: &DokkuPlatform, app: &AppName, limits: &Limits, web_is_c
         if have.is_some() {
             p.send(limit_clear(app, t), Class::Quick).await?;
         }
-        let mut cmd = Command::new("resource:limit").literal("--process-type").process_type(t);
+        let mut cmd = Command::new("resource:limit")
+            .literal("--process-type")
+            .process_type(t);
         if let Some(m) = memory {
             cmd = cmd.literal("--memory").memory(m);
         }
@@ -194,7 +231,9 @@ async fn sync_labels(
     let wanted = command::release_label(version);
 
     for old in &current {
-        let cmd = Command::new("docker-options:remove").app(app).literal("deploy");
+        let cmd = Command::new("docker-options:remove")
+            .app(app)
+            .literal("deploy");
         let cmd = if *old == WEB_IS_CMD_LABEL {
             match web_is_cmd {
                 Some(false) => cmd.literal(WEB_IS_CMD_LABEL),
@@ -203,7 +242,10 @@ async fn sync_labels(
         } else if *old == wanted {
             continue;
         } else {
-            match old.strip_prefix(&release_prefix).and_then(|v| v.parse::<u32>().ok()) {
+            match old
+                .strip_prefix(&release_prefix)
+                .and_then(|v| v.parse::<u32>().ok())
+            {
                 Some(v) => cmd.release_label(v),
                 None => {
                     tracing::warn!(option = %old, "leaving an unrecognised release label in place");
@@ -214,11 +256,17 @@ async fn sync_labels(
         p.send(cmd, Class::Quick).await?;
     }
     if !current.contains(wanted.as_str()) {
-        let cmd = Command::new("docker-options:add").app(app).literal("deploy").release_label(version);
+        let cmd = Command::new("docker-options:add")
+            .app(app)
+            .literal("deploy")
+            .release_label(version);
         p.send(cmd, Class::Quick).await?;
     }
     if web_is_cmd == Some(true) && !current.contains(WEB_IS_CMD_LABEL) {
-        let cmd = Command::new("docker-options:add").app(app).literal("deploy").literal(WEB_IS_CMD_LABEL);
+        let cmd = Command::new("docker-options:add")
+            .app(app)
+            .literal("deploy")
+            .literal(WEB_IS_CMD_LABEL);
         p.send(cmd, Class::Quick).await?;
     }
     Ok(())

@@ -32,7 +32,12 @@ pub const RUN_WRAPPER: &str =
 /// Printed by the wrapper after the command, followed by the exit status.
 pub const EXIT_MARKER: &str = "__DRYDOCK_EXIT__=";
 
-pub(super) async fn run(p: &DokkuPlatform, app: &AppName, command: &str, timeout: Duration) -> Result<RunOutput, PlatformError> {
+pub(super) async fn run(
+    p: &DokkuPlatform,
+    app: &AppName,
+    command: &str,
+    timeout: Duration,
+) -> Result<RunOutput, PlatformError> {
     let line = Command::new("run")
         .literal("-e")
         .encoded_env("DRYCC_CMD", command.as_bytes())
@@ -96,7 +101,11 @@ mod tests {
 
     #[test]
     fn script_token_is_vetted() {
-        let line = Command::new("run").literal("sh").literal("-c").literal(RUN_SCRIPT).build();
+        let line = Command::new("run")
+            .literal("sh")
+            .literal("-c")
+            .literal(RUN_SCRIPT)
+            .build();
         assert!(line.is_ok());
         assert!(!RUN_SCRIPT.contains(|c: char| c.is_whitespace() || "*?[<>\\".contains(c)));
     }
@@ -104,17 +113,32 @@ mod tests {
     #[test]
     fn exit_marker_is_split_off() {
         let out = finish(&reply(true, r"hello\nworld\n__DRYDOCK_EXIT__=3"), 100).unwrap();
-        assert_eq!(out, RunOutput { exit_code: 3, output: "hello\nworld".into() });
+        assert_eq!(
+            out,
+            RunOutput {
+                exit_code: 3,
+                output: "hello\nworld".into()
+            }
+        );
         let out = finish(&reply(true, "no newline__DRYDOCK_EXIT__=0"), 100).unwrap();
         assert_eq!(out.output, "no newline");
         let out = finish(&reply(true, r"__DRYDOCK_EXIT__=9\n__DRYDOCK_EXIT__=0"), 100).unwrap();
-        assert_eq!(out, RunOutput { exit_code: 0, output: "__DRYDOCK_EXIT__=9".into() });
+        assert_eq!(
+            out,
+            RunOutput {
+                exit_code: 0,
+                output: "__DRYDOCK_EXIT__=9".into()
+            }
+        );
     }
 
     #[test]
     fn dokku_failures_are_rejections() {
         let e = finish(&reply(false, r" !     App shop has not been deployed"), 100).unwrap_err();
-        assert_eq!(e, PlatformError::Rejected("App shop has not been deployed".into()));
+        assert_eq!(
+            e,
+            PlatformError::Rejected("App shop has not been deployed".into())
+        );
         let out = finish(&reply(false, "sh: not found"), 100).unwrap();
         assert_eq!(out.exit_code, 1);
     }

@@ -61,7 +61,10 @@ pub fn parse(words: &[&str]) -> Result<(Fault, Option<Duration>), String> {
         }
         Some("garbage") => Fault::Garbage,
         Some("die") => Fault::DieMidReply,
-        _ => return Err("usage: sim:fault refuse SECONDS | hang SECONDS | fail COUNT [PREFIX] | garbage | die".into()),
+        _ => return Err(
+            "usage: sim:fault refuse SECONDS | hang SECONDS | fail COUNT [PREFIX] | garbage | die"
+                .into(),
+        ),
     };
     Ok((fault, None))
 }
@@ -72,8 +75,14 @@ mod tests {
 
     #[test]
     fn parses_control_words() {
-        assert_eq!(parse(&["hang", "1.5"]), Ok((Fault::Hang(Duration::from_millis(1500)), None)));
-        assert_eq!(parse(&["refuse", "2"]), Ok((Fault::Refuse, Some(Duration::from_secs(2)))));
+        assert_eq!(
+            parse(&["hang", "1.5"]),
+            Ok((Fault::Hang(Duration::from_millis(1500)), None))
+        );
+        assert_eq!(
+            parse(&["refuse", "2"]),
+            Ok((Fault::Refuse, Some(Duration::from_secs(2))))
+        );
         assert_eq!(
             parse(&["fail", "2", "git:from-archive"]),
             Ok((

@@ -44,7 +44,10 @@ mod tests {
 
     #[test]
     fn escapes_like_go() {
-        assert_eq!(string("a\"b\\c\n<&>\u{1}\t"), r#""a\"b\\c\n\u003c\u0026\u003e\u0001\t""#);
+        assert_eq!(
+            string("a\"b\\c\n<&>\u{1}\t"),
+            r#""a\"b\\c\n\u003c\u0026\u003e\u0001\t""#
+        );
         let v: serde_json::Value = serde_json::from_str(&object([("k", "<x>")])).unwrap();
         assert_eq!(v["k"], "<x>");
     }

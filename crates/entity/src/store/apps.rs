@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{Page, PageRequest};
@@ -14,7 +14,11 @@ use crate::entities::{app, collaborator};
 use crate::StoreError;
 
 /// Inserts an app with no releases yet; a taken name is a [`StoreError::Conflict`].
-pub async fn create(db: &impl ConnectionTrait, name: &str, owner_id: i32) -> Result<app::Model, StoreError> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    name: &str,
+    owner_id: i32,
+) -> Result<app::Model, StoreError> {
     let now = Utc::now();
     app::ActiveModel {
         uuid: Set(uuid::Uuid::new_v4()),
@@ -33,25 +37,43 @@ pub async fn create(db: &impl ConnectionTrait, name: &str, owner_id: i32) -> Res
 }
 
 /// Looks an app up by its id (name).
-pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<app::Model>, StoreError> {
-    Ok(app::Entity::find().filter(app::Column::Name.eq(name)).one(db).await?)
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<app::Model>, StoreError> {
+    Ok(app::Entity::find()
+        .filter(app::Column::Name.eq(name))
+        .one(db)
+        .await?)
 }
 
 /// Re-reads an app holding a row lock until the transaction ends (PostgreSQL;
 /// SQLite's single writer already excludes everyone else).
 pub async fn lock(db: &impl ConnectionTrait, id: i32) -> Result<Option<app::Model>, StoreError> {
     let q = app::Entity::find_by_id(id);
-    let q = if db.get_database_backend() == DbBackend::Postgres { q.lock_exclusive() } else { q };
+    let q = if db.get_database_backend() == DbBackend::Postgres {
+        q.lock_exclusive()
+    } else {
+        q
+    };
     Ok(q.one(db).await?)
 }
 
 /// Every app, by name (for reconcile).
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreError> {
-    Ok(app::Entity::find().order_by_asc(app::Column::Name).all(db).await?)
+    Ok(app::Entity::find()
+        .order_by_asc(app::Column::Name)
+        .all(db)
+        .await?)
 }
 
 /// Apps a user may see: all for an admin, else owned or shared with them.
-pub async fn visible(db: &impl ConnectionTrait, user_id: i32, admin: bool, page: PageRequest) -> Result<Page<app::Model>, StoreError> {
+pub async fn visible(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    admin: bool,
+    page: PageRequest,
+) -> Result<Page<app::Model>, StoreError> {
     let mut q = app::Entity::find().order_by_asc(app::Column::Name);
     if !admin {
         let shared = Query::select()
@@ -60,7 +82,9 @@ pub async fn visible(db: &impl ConnectionTrait, user_id: i32, admin: bool, page:
             .and_where(collaborator::Column::UserId.eq(user_id))
             .to_owned();
         q = q.filter(
-            Condition::any().add(app::Column::OwnerId.eq(user_id)).add(app::Column::Id.in_subquery(shared)),
+            Condition::any()
+                .add(app::Column::OwnerId.eq(user_id))
+                .add(app::Column::Id.in_subquery(shared)),
         );
     }
     let total = q.clone().count(db).await?;
@@ -71,17 +95,31 @@ pub async fn visible(db: &impl ConnectionTrait, user_id: i32, admin: bool, page:
 /// Takes the next release version: the caller holds the app's lock in `db`'s transaction.
 pub async fn next_version(db: &impl ConnectionTrait, app: &app::Model) -> Result<i32, StoreError> {
     let version = app.last_version + 1;
-    app::ActiveModel { id: Set(app.id), last_version: Set(version), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+    app::ActiveModel {
+        id: Set(app.id),
+        last_version: Set(version),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(version)
 }
 
 /// Moves the current-release pointer.
-pub async fn set_current(db: &impl ConnectionTrait, id: i32, version: i32) -> Result<(), StoreError> {
-    app::ActiveModel { id: Set(id), current_version: Set(Some(version)), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_current(
+    db: &impl ConnectionTrait,
+    id: i32,
+    version: i32,
+) -> Result<(), StoreError> {
+    app::ActiveModel {
+        id: Set(id),
+        current_version: Set(Some(version)),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
@@ -91,18 +129,36 @@ pub fn structure(app: &app::Model) -> Result<BTreeMap<String, u32>, StoreError> 
 }
 
 /// Records the scale.
-pub async fn set_structure(db: &impl ConnectionTrait, id: i32, structure: &BTreeMap<String, u32>) -> Result<(), StoreError> {
-    app::ActiveModel { id: Set(id), structure: Set(serde_json::to_string(structure)?), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_structure(
+    db: &impl ConnectionTrait,
+    id: i32,
+    structure: &BTreeMap<String, u32>,
+) -> Result<(), StoreError> {
+    app::ActiveModel {
+        id: Set(id),
+        structure: Set(serde_json::to_string(structure)?),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
 /// Transfers the app.
-pub async fn set_owner(db: &impl ConnectionTrait, id: i32, owner_id: i32) -> Result<(), StoreError> {
-    app::ActiveModel { id: Set(id), owner_id: Set(owner_id), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_owner(
+    db: &impl ConnectionTrait,
+    id: i32,
+    owner_id: i32,
+) -> Result<(), StoreError> {
+    app::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner_id),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 

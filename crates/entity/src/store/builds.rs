@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 use super::{Page, PageRequest};
 use crate::entities::build;
@@ -23,7 +26,12 @@ pub struct NewBuild {
 }
 
 /// Stores a build.
-pub async fn insert(db: &impl ConnectionTrait, app_id: i32, owner_id: i32, new: &NewBuild) -> Result<build::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    owner_id: i32,
+    new: &NewBuild,
+) -> Result<build::Model, StoreError> {
     Ok(build::ActiveModel {
         uuid: Set(uuid::Uuid::new_v4()),
         app_id: Set(app_id),
@@ -45,8 +53,14 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<build::M
 }
 
 /// An app's builds, newest first.
-pub async fn list(db: &impl ConnectionTrait, app_id: i32, page: PageRequest) -> Result<Page<build::Model>, StoreError> {
-    let q = build::Entity::find().filter(build::Column::AppId.eq(app_id)).order_by_desc(build::Column::Id);
+pub async fn list(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    page: PageRequest,
+) -> Result<Page<build::Model>, StoreError> {
+    let q = build::Entity::find()
+        .filter(build::Column::AppId.eq(app_id))
+        .order_by_desc(build::Column::Id);
     let total = q.clone().count(db).await?;
     let items = q.offset(page.offset).limit(page.limit).all(db).await?;
     Ok(Page { items, total })
@@ -58,7 +72,10 @@ pub fn procfile(row: &build::Model) -> Result<BTreeMap<String, String>, StoreErr
 }
 
 /// Build uuids for a set of ids, in one query, for release lists.
-pub async fn uuids(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
+pub async fn uuids(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
     let ids: Vec<i32> = ids.into_iter().collect();
     if ids.is_empty() {
         return Ok(Default::default());

@@ -1,22 +1,33 @@
 //! Per-app permissions: users other than the owner who may work on an app.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 
 use crate::entities::collaborator;
 use crate::StoreError;
 
 /// Grants `user_id` access to `app_id`; granting twice is a [`StoreError::Conflict`].
 pub async fn add(db: &impl ConnectionTrait, app_id: i32, user_id: i32) -> Result<(), StoreError> {
-    collaborator::ActiveModel { app_id: Set(app_id), user_id: Set(user_id), created: Set(Utc::now()), ..Default::default() }
-        .insert(db)
-        .await
-        .map_err(StoreError::from_write)?;
+    collaborator::ActiveModel {
+        app_id: Set(app_id),
+        user_id: Set(user_id),
+        created: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from_write)?;
     Ok(())
 }
 
 /// Revokes access; returns whether there was any.
-pub async fn remove(db: &impl ConnectionTrait, app_id: i32, user_id: i32) -> Result<bool, StoreError> {
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    user_id: i32,
+) -> Result<bool, StoreError> {
     let res = collaborator::Entity::delete_many()
         .filter(collaborator::Column::AppId.eq(app_id))
         .filter(collaborator::Column::UserId.eq(user_id))
@@ -26,7 +37,11 @@ pub async fn remove(db: &impl ConnectionTrait, app_id: i32, user_id: i32) -> Res
 }
 
 /// Whether `user_id` collaborates on `app_id`.
-pub async fn is_member(db: &impl ConnectionTrait, app_id: i32, user_id: i32) -> Result<bool, StoreError> {
+pub async fn is_member(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    user_id: i32,
+) -> Result<bool, StoreError> {
     Ok(collaborator::Entity::find()
         .filter(collaborator::Column::AppId.eq(app_id))
         .filter(collaborator::Column::UserId.eq(user_id))
@@ -44,7 +59,10 @@ pub async fn usernames(db: &impl ConnectionTrait, app_id: i32) -> Result<Vec<Str
         .into_iter()
         .map(|c| c.user_id)
         .collect();
-    let mut names: Vec<String> = super::users::usernames(db, ids).await?.into_values().collect();
+    let mut names: Vec<String> = super::users::usernames(db, ids)
+        .await?
+        .into_values()
+        .collect();
     names.sort();
     Ok(names)
 }

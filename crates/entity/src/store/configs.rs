@@ -8,7 +8,12 @@ use crate::entities::config;
 use crate::StoreError;
 
 /// Stores a config snapshot.
-pub async fn insert(db: &impl ConnectionTrait, app_id: i32, owner_id: i32, data: &AppConfig) -> Result<config::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    owner_id: i32,
+    data: &AppConfig,
+) -> Result<config::Model, StoreError> {
     Ok(config::ActiveModel {
         uuid: Set(uuid::Uuid::new_v4()),
         app_id: Set(app_id),
@@ -22,7 +27,10 @@ pub async fn insert(db: &impl ConnectionTrait, app_id: i32, owner_id: i32, data:
 }
 
 /// Loads a config row.
-pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<config::Model>, StoreError> {
+pub async fn by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<config::Model>, StoreError> {
     Ok(config::Entity::find_by_id(id).one(db).await?)
 }
 
@@ -32,7 +40,10 @@ pub fn data(row: &config::Model) -> Result<AppConfig, StoreError> {
 }
 
 /// Config uuids for a set of ids, in one query, for release lists.
-pub async fn uuids(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
+pub async fn uuids(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
     use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
     let ids: Vec<i32> = ids.into_iter().collect();
     if ids.is_empty() {

@@ -1,14 +1,22 @@
 //! Domains routed to apps; each hostname belongs to one app at most.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 
 use super::{Page, PageRequest};
 use crate::entities::domain;
 use crate::StoreError;
 
 /// Stores a domain; one already taken (by any app) is a [`StoreError::Conflict`].
-pub async fn insert(db: &impl ConnectionTrait, app_id: i32, owner_id: i32, name: &str) -> Result<domain::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    owner_id: i32,
+    name: &str,
+) -> Result<domain::Model, StoreError> {
     let now = Utc::now();
     domain::ActiveModel {
         app_id: Set(app_id),
@@ -25,33 +33,68 @@ pub async fn insert(db: &impl ConnectionTrait, app_id: i32, owner_id: i32, name:
 }
 
 /// Looks a domain up by name.
-pub async fn by_name(db: &impl ConnectionTrait, name: &str) -> Result<Option<domain::Model>, StoreError> {
-    Ok(domain::Entity::find().filter(domain::Column::Domain.eq(name)).one(db).await?)
+pub async fn by_name(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<domain::Model>, StoreError> {
+    Ok(domain::Entity::find()
+        .filter(domain::Column::Domain.eq(name))
+        .one(db)
+        .await?)
 }
 
 /// An app's domains, by name.
-pub async fn list(db: &impl ConnectionTrait, app_id: i32, page: PageRequest) -> Result<Page<domain::Model>, StoreError> {
-    let q = domain::Entity::find().filter(domain::Column::AppId.eq(app_id)).order_by_asc(domain::Column::Domain);
+pub async fn list(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    page: PageRequest,
+) -> Result<Page<domain::Model>, StoreError> {
+    let q = domain::Entity::find()
+        .filter(domain::Column::AppId.eq(app_id))
+        .order_by_asc(domain::Column::Domain);
     let total = q.clone().count(db).await?;
     let items = q.offset(page.offset).limit(page.limit).all(db).await?;
     Ok(Page { items, total })
 }
 
 /// Every domain of an app (for reconcile and certificate checks).
-pub async fn all_for_app(db: &impl ConnectionTrait, app_id: i32) -> Result<Vec<domain::Model>, StoreError> {
-    Ok(domain::Entity::find().filter(domain::Column::AppId.eq(app_id)).order_by_asc(domain::Column::Domain).all(db).await?)
+pub async fn all_for_app(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+) -> Result<Vec<domain::Model>, StoreError> {
+    Ok(domain::Entity::find()
+        .filter(domain::Column::AppId.eq(app_id))
+        .order_by_asc(domain::Column::Domain)
+        .all(db)
+        .await?)
 }
 
 /// Domains a certificate is attached to.
-pub async fn for_certificate(db: &impl ConnectionTrait, cert_id: i32) -> Result<Vec<domain::Model>, StoreError> {
-    Ok(domain::Entity::find().filter(domain::Column::CertificateId.eq(cert_id)).order_by_asc(domain::Column::Domain).all(db).await?)
+pub async fn for_certificate(
+    db: &impl ConnectionTrait,
+    cert_id: i32,
+) -> Result<Vec<domain::Model>, StoreError> {
+    Ok(domain::Entity::find()
+        .filter(domain::Column::CertificateId.eq(cert_id))
+        .order_by_asc(domain::Column::Domain)
+        .all(db)
+        .await?)
 }
 
 /// Attaches or detaches a certificate.
-pub async fn set_certificate(db: &impl ConnectionTrait, id: i32, cert_id: Option<i32>) -> Result<(), StoreError> {
-    domain::ActiveModel { id: Set(id), certificate_id: Set(cert_id), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_certificate(
+    db: &impl ConnectionTrait,
+    id: i32,
+    cert_id: Option<i32>,
+) -> Result<(), StoreError> {
+    domain::ActiveModel {
+        id: Set(id),
+        certificate_id: Set(cert_id),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 

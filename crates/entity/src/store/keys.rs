@@ -1,24 +1,44 @@
 //! SSH public keys; a key can be registered once across all users.
 
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
 
 use super::{Page, PageRequest};
 use crate::entities::key;
 use crate::StoreError;
 
 /// Stores a key; a duplicate fingerprint or id is a [`StoreError::Conflict`].
-pub async fn insert(db: &impl ConnectionTrait, row: key::ActiveModel) -> Result<key::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    row: key::ActiveModel,
+) -> Result<key::Model, StoreError> {
     row.insert(db).await.map_err(StoreError::from_write)
 }
 
 /// One of a user's keys by its id.
-pub async fn by_key_id(db: &impl ConnectionTrait, owner_id: i32, key_id: &str) -> Result<Option<key::Model>, StoreError> {
-    Ok(key::Entity::find().filter(key::Column::OwnerId.eq(owner_id)).filter(key::Column::KeyId.eq(key_id)).one(db).await?)
+pub async fn by_key_id(
+    db: &impl ConnectionTrait,
+    owner_id: i32,
+    key_id: &str,
+) -> Result<Option<key::Model>, StoreError> {
+    Ok(key::Entity::find()
+        .filter(key::Column::OwnerId.eq(owner_id))
+        .filter(key::Column::KeyId.eq(key_id))
+        .one(db)
+        .await?)
 }
 
 /// A user's keys, by id.
-pub async fn list(db: &impl ConnectionTrait, owner_id: i32, page: PageRequest) -> Result<Page<key::Model>, StoreError> {
-    let q = key::Entity::find().filter(key::Column::OwnerId.eq(owner_id)).order_by_asc(key::Column::KeyId);
+pub async fn list(
+    db: &impl ConnectionTrait,
+    owner_id: i32,
+    page: PageRequest,
+) -> Result<Page<key::Model>, StoreError> {
+    let q = key::Entity::find()
+        .filter(key::Column::OwnerId.eq(owner_id))
+        .order_by_asc(key::Column::KeyId);
     let total = q.clone().count(db).await?;
     let items = q.offset(page.offset).limit(page.limit).all(db).await?;
     Ok(Page { items, total })

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Page, PageRequest};
@@ -34,7 +35,11 @@ pub struct NewRelease {
 }
 
 /// Stores a release; the unique `(app, version)` index is the last guard against reuse.
-pub async fn insert(db: &impl ConnectionTrait, app_id: i32, new: NewRelease) -> Result<release::Model, StoreError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    new: NewRelease,
+) -> Result<release::Model, StoreError> {
     let now = Utc::now();
     release::ActiveModel {
         uuid: Set(uuid::Uuid::new_v4()),
@@ -56,7 +61,11 @@ pub async fn insert(db: &impl ConnectionTrait, app_id: i32, new: NewRelease) -> 
 }
 
 /// One version of an app.
-pub async fn by_version(db: &impl ConnectionTrait, app_id: i32, version: i32) -> Result<Option<release::Model>, StoreError> {
+pub async fn by_version(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    version: i32,
+) -> Result<Option<release::Model>, StoreError> {
     Ok(release::Entity::find()
         .filter(release::Column::AppId.eq(app_id))
         .filter(release::Column::Version.eq(version))
@@ -65,7 +74,10 @@ pub async fn by_version(db: &impl ConnectionTrait, app_id: i32, version: i32) ->
 }
 
 /// The newest release of an app, whatever its state.
-pub async fn latest(db: &impl ConnectionTrait, app_id: i32) -> Result<Option<release::Model>, StoreError> {
+pub async fn latest(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+) -> Result<Option<release::Model>, StoreError> {
     Ok(release::Entity::find()
         .filter(release::Column::AppId.eq(app_id))
         .order_by_desc(release::Column::Version)
@@ -74,10 +86,19 @@ pub async fn latest(db: &impl ConnectionTrait, app_id: i32) -> Result<Option<rel
 }
 
 /// An app's releases, newest first, one page (uses the `(app, version)` index).
-pub async fn list(db: &impl ConnectionTrait, app_id: i32, page: PageRequest) -> Result<Page<release::Model>, StoreError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    page: PageRequest,
+) -> Result<Page<release::Model>, StoreError> {
     let q = release::Entity::find().filter(release::Column::AppId.eq(app_id));
     let total = q.clone().count(db).await?;
-    let items = q.order_by_desc(release::Column::Version).offset(page.offset).limit(page.limit).all(db).await?;
+    let items = q
+        .order_by_desc(release::Column::Version)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(db)
+        .await?;
     Ok(Page { items, total })
 }
 
@@ -92,9 +113,20 @@ pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<release::Model>, S
 }
 
 /// Records the outcome of applying a release.
-pub async fn set_state(db: &impl ConnectionTrait, id: i32, state: &'static str, exception: Option<String>) -> Result<(), StoreError> {
-    release::ActiveModel { id: Set(id), state: Set(state.to_owned()), exception: Set(exception), updated: Set(Utc::now()), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_state(
+    db: &impl ConnectionTrait,
+    id: i32,
+    state: &'static str,
+    exception: Option<String>,
+) -> Result<(), StoreError> {
+    release::ActiveModel {
+        id: Set(id),
+        state: Set(state.to_owned()),
+        exception: Set(exception),
+        updated: Set(Utc::now()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }

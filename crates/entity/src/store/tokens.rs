@@ -8,28 +8,50 @@ use crate::entities::{token, user};
 use crate::StoreError;
 
 /// Stores a newly issued token for `user_id`.
-pub async fn insert(db: &impl ConnectionTrait, user_id: i32, hash: &TokenHash) -> Result<(), StoreError> {
-    token::ActiveModel { user_id: Set(user_id), key_hash: Set(hash.as_str().to_owned()), created: Set(Utc::now()), ..Default::default() }
-        .insert(db)
-        .await
-        .map_err(StoreError::from_write)?;
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    hash: &TokenHash,
+) -> Result<(), StoreError> {
+    token::ActiveModel {
+        user_id: Set(user_id),
+        key_hash: Set(hash.as_str().to_owned()),
+        created: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from_write)?;
     Ok(())
 }
 
 /// The active user a token belongs to, if any.
-pub async fn user_for(db: &impl ConnectionTrait, hash: &TokenHash) -> Result<Option<user::Model>, StoreError> {
-    let Some(tok) = token::Entity::find().filter(token::Column::KeyHash.eq(hash.as_str())).one(db).await? else {
+pub async fn user_for(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> Result<Option<user::Model>, StoreError> {
+    let Some(tok) = token::Entity::find()
+        .filter(token::Column::KeyHash.eq(hash.as_str()))
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     if !hash.matches(&tok.key_hash) {
         return Ok(None);
     }
-    Ok(user::Entity::find_by_id(tok.user_id).one(db).await?.filter(|u| u.is_active))
+    Ok(user::Entity::find_by_id(tok.user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.is_active))
 }
 
 /// Revokes every token of one user.
 pub async fn revoke_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), StoreError> {
-    token::Entity::delete_many().filter(token::Column::UserId.eq(user_id)).exec(db).await?;
+    token::Entity::delete_many()
+        .filter(token::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Page, PageRequest};
@@ -55,8 +56,14 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
 }
 
 /// Looks a user up by name.
-pub async fn by_username(db: &impl ConnectionTrait, username: &str) -> Result<Option<user::Model>, StoreError> {
-    Ok(user::Entity::find().filter(user::Column::Username.eq(username)).one(db).await?)
+pub async fn by_username(
+    db: &impl ConnectionTrait,
+    username: &str,
+) -> Result<Option<user::Model>, StoreError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?)
 }
 
 /// Looks a user up by id.
@@ -65,7 +72,10 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Mo
 }
 
 /// All users, by name.
-pub async fn list(db: &impl ConnectionTrait, page: PageRequest) -> Result<Page<user::Model>, StoreError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> Result<Page<user::Model>, StoreError> {
     let q = user::Entity::find().order_by_asc(user::Column::Username);
     let total = q.clone().count(db).await?;
     let items = q.offset(page.offset).limit(page.limit).all(db).await?;
@@ -73,30 +83,60 @@ pub async fn list(db: &impl ConnectionTrait, page: PageRequest) -> Result<Page<u
 }
 
 /// Admins only, by name.
-pub async fn list_superusers(db: &impl ConnectionTrait, page: PageRequest) -> Result<Page<user::Model>, StoreError> {
-    let q = user::Entity::find().filter(user::Column::IsSuperuser.eq(true)).order_by_asc(user::Column::Username);
+pub async fn list_superusers(
+    db: &impl ConnectionTrait,
+    page: PageRequest,
+) -> Result<Page<user::Model>, StoreError> {
+    let q = user::Entity::find()
+        .filter(user::Column::IsSuperuser.eq(true))
+        .order_by_asc(user::Column::Username);
     let total = q.clone().count(db).await?;
     let items = q.offset(page.offset).limit(page.limit).all(db).await?;
     Ok(Page { items, total })
 }
 
 /// Replaces the password hash.
-pub async fn set_password(db: &impl ConnectionTrait, id: i32, hash: String) -> Result<(), StoreError> {
-    user::ActiveModel { id: Set(id), password: Set(hash), ..Default::default() }.update(db).await?;
+pub async fn set_password(
+    db: &impl ConnectionTrait,
+    id: i32,
+    hash: String,
+) -> Result<(), StoreError> {
+    user::ActiveModel {
+        id: Set(id),
+        password: Set(hash),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
 /// Grants or revokes admin (superuser and staff together).
-pub async fn set_superuser(db: &impl ConnectionTrait, id: i32, admin: bool) -> Result<(), StoreError> {
-    user::ActiveModel { id: Set(id), is_superuser: Set(admin), is_staff: Set(admin), ..Default::default() }
-        .update(db)
-        .await?;
+pub async fn set_superuser(
+    db: &impl ConnectionTrait,
+    id: i32,
+    admin: bool,
+) -> Result<(), StoreError> {
+    user::ActiveModel {
+        id: Set(id),
+        is_superuser: Set(admin),
+        is_staff: Set(admin),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
 /// Records a successful login.
 pub async fn touch_login(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
-    user::ActiveModel { id: Set(id), last_login: Set(Some(Utc::now())), ..Default::default() }.update(db).await?;
+    user::ActiveModel {
+        id: Set(id),
+        last_login: Set(Some(Utc::now())),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
     Ok(())
 }
 
@@ -107,7 +147,10 @@ pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError
 }
 
 /// Usernames for a set of ids, in one query, for list responses.
-pub async fn usernames(db: &impl ConnectionTrait, ids: impl IntoIterator<Item = i32>) -> Result<HashMap<i32, String>, StoreError> {
+pub async fn usernames(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, String>, StoreError> {
     let mut ids: Vec<i32> = ids.into_iter().collect();
     ids.sort_unstable();
     ids.dedup();

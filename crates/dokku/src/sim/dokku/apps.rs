@@ -36,12 +36,16 @@ pub(super) fn destroy(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
         return Err(fail(format!("Confirmation did not match {name}. Aborted.")));
     }
     state.apps.remove(&name);
-    Ok(Outcome::ok(ctx.info(&format!("Destroying {name} (including all add-ons)"))))
+    Ok(Outcome::ok(ctx.info(&format!(
+        "Destroying {name} (including all add-ons)"
+    ))))
 }
 
 pub(super) fn list(state: &SimState, ctx: &Ctx) -> Res {
     if state.apps.is_empty() {
-        return Ok(Outcome::ok(" !     You haven't deployed any applications yet"));
+        return Ok(Outcome::ok(
+            " !     You haven't deployed any applications yet",
+        ));
     }
     let names: Vec<&str> = state.apps.keys().map(String::as_str).collect();
     let header = if ctx.quiet { "" } else { "=====> My Apps\n" };
@@ -74,7 +78,10 @@ pub(super) fn domains_remove(state: &mut SimState, ctx: &Ctx, args: &[String]) -
         return Err(fail("Please specify a domain name"));
     }
     app.domains.retain(|d| !args[1..].contains(d));
-    Ok(Outcome::ok(ctx.info(&format!("Removed {} from {name}", args[1..].join(" ")))))
+    Ok(Outcome::ok(ctx.info(&format!(
+        "Removed {} from {name}",
+        args[1..].join(" ")
+    ))))
 }
 
 pub(super) fn certs_add(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
@@ -91,15 +98,21 @@ pub(super) fn certs_add(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res
     let key = std::fs::read_to_string(key_path)
         .map_err(|_| fail("KEY file specified not found, please check file paths"))?;
     app.cert = Some(SimCert { crt, key });
-    Ok(Outcome::ok(ctx.info(&format!("Configuring {name} with SSL"))))
+    Ok(Outcome::ok(
+        ctx.info(&format!("Configuring {name} with SSL")),
+    ))
 }
 
 pub(super) fn certs_remove(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
     let (name, app) = app_mut(state, args)?;
     if app.cert.take().is_none() {
-        return Err(fail(format!("An app-specific SSL endpoint is not defined for {name}")));
+        return Err(fail(format!(
+            "An app-specific SSL endpoint is not defined for {name}"
+        )));
     }
-    Ok(Outcome::ok(ctx.info(&format!("Removing SSL endpoint from {name}"))))
+    Ok(Outcome::ok(
+        ctx.info(&format!("Removing SSL endpoint from {name}")),
+    ))
 }
 
 pub(super) fn certs_report(state: &mut SimState, args: &[String]) -> Res {
@@ -113,9 +126,17 @@ pub(super) fn certs_report(state: &mut SimState, args: &[String]) -> Res {
 pub(super) fn nginx_set(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
     let (name, app) = app_mut(state, args)?;
     let key = args.get(1).ok_or_else(|| fail("No property specified"))?;
-    const KEYS: [&str; 4] = ["hsts", "hsts-include-subdomains", "hsts-max-age", "hsts-preload"];
+    const KEYS: [&str; 4] = [
+        "hsts",
+        "hsts-include-subdomains",
+        "hsts-max-age",
+        "hsts-preload",
+    ];
     if !KEYS.contains(&key.as_str()) {
-        return Err(fail(format!("Invalid property specified, valid properties include: {}", KEYS.join(", "))));
+        return Err(fail(format!(
+            "Invalid property specified, valid properties include: {}",
+            KEYS.join(", ")
+        )));
     }
     match args.get(2) {
         Some(value) => {
@@ -124,7 +145,9 @@ pub(super) fn nginx_set(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res
         }
         None => {
             app.nginx.remove(key);
-            Ok(Outcome::ok(ctx.info(&format!("Unsetting {key} for {name}"))))
+            Ok(Outcome::ok(
+                ctx.info(&format!("Unsetting {key} for {name}")),
+            ))
         }
     }
 }
@@ -139,14 +162,19 @@ pub(super) fn ssh_keys_add(state: &mut SimState, args: &[String]) -> Res {
     let (Some(name), Some(path)) = (args.first(), args.get(1)) else {
         return Err(fail("No key specified via file or pipe"));
     };
-    let text = std::fs::read_to_string(path).map_err(|_| fail("No key specified via file or pipe"))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|_| fail("No key specified via file or pipe"))?;
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let [line] = lines.as_slice() else {
         return Err(fail("Key specified in is not a valid ssh public key"));
     };
     let mut parts = line.split_whitespace();
     let blob = match (parts.next(), parts.next()) {
-        (Some(kind), Some(b64)) if kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-") => {
+        (Some(kind), Some(b64))
+            if kind.starts_with("ssh-")
+                || kind.starts_with("ecdsa-")
+                || kind.starts_with("sk-") =>
+        {
             STANDARD.decode(b64).ok()
         }
         _ => None,
@@ -156,7 +184,11 @@ pub(super) fn ssh_keys_add(state: &mut SimState, args: &[String]) -> Res {
         return Err(fail("Duplicate ssh key name"));
     }
     let fingerprint = format!("SHA256:{}", STANDARD_NO_PAD.encode(Sha256::digest(&blob)));
-    if state.ssh_keys.values().any(|k| k.fingerprint == fingerprint) {
+    if state
+        .ssh_keys
+        .values()
+        .any(|k| k.fingerprint == fingerprint)
+    {
         return Err(fail("Duplicate ssh public key specified"));
     }
     state.ssh_keys.insert(

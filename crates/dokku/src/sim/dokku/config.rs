@@ -80,7 +80,9 @@ pub(super) fn unset(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
     let mut out = ctx.info("Unsetting config vars");
     for key in &positional[1..] {
         if app.config.remove(key).is_none() {
-            out.push_str(&format!("Skipping {key}, it is not set in the environment\n"));
+            out.push_str(&format!(
+                "Skipping {key}, it is not set in the environment\n"
+            ));
         }
     }
     if !flags.contains_key("--no-restart") && app.deploy.is_some() {
@@ -116,7 +118,9 @@ pub(super) fn resource_limit(state: &mut SimState, ctx: &Ctx, args: &[String]) -
             entry.insert(resource.to_owned(), value.clone());
         }
     }
-    Ok(Outcome::ok(ctx.info(&format!("Setting resource limits for {process_type}"))))
+    Ok(Outcome::ok(ctx.info(&format!(
+        "Setting resource limits for {process_type}"
+    ))))
 }
 
 pub(super) fn resource_limit_clear(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
@@ -127,7 +131,9 @@ pub(super) fn resource_limit_clear(state: &mut SimState, ctx: &Ctx, args: &[Stri
         .cloned()
         .unwrap_or_else(|| "_default_".into());
     app.limits.remove(&process_type);
-    Ok(Outcome::ok(ctx.info(&format!("Clearing resource limits for {process_type}"))))
+    Ok(Outcome::ok(ctx.info(&format!(
+        "Clearing resource limits for {process_type}"
+    ))))
 }
 
 pub(super) fn resource_report(state: &mut SimState, args: &[String]) -> Res {
@@ -163,7 +169,9 @@ fn docker_option_args(args: &[String]) -> Result<(Vec<String>, String), Outcome>
     let phases = args.get(1).ok_or_else(|| fail("Please specify phase(s)"))?;
     let phases: Vec<String> = phases.split(',').map(str::to_owned).collect();
     if let Some(bad) = phases.iter().find(|p| !PHASES.contains(&p.as_str())) {
-        return Err(fail(format!("Phase must be one of build, deploy, run; got {bad}")));
+        return Err(fail(format!(
+            "Phase must be one of build, deploy, run; got {bad}"
+        )));
     }
     if args.len() < 3 {
         return Err(fail("Please specify docker options"));
@@ -198,7 +206,9 @@ pub(super) fn docker_options_remove(state: &mut SimState, ctx: &Ctx, args: &[Str
 pub(super) fn docker_options_report(state: &mut SimState, args: &[String]) -> Res {
     let (flags, positional) = options(args, &["--format"])?;
     if flags.get("--format").map(String::as_str) != Some("json") {
-        return Err(fail("sim: only docker-options:report --format json is simulated"));
+        return Err(fail(
+            "sim: only docker-options:report --format json is simulated",
+        ));
     }
     let (_, app) = app_mut(state, &positional)?;
     let mut entries: Vec<(String, String)> = Vec::new();

@@ -22,12 +22,17 @@ pub(super) fn from_archive(state: &mut SimState, ctx: &Ctx, args: &[String]) -> 
         .get(1)
         .ok_or_else(|| fail("Please specify an archive url or -- to read from stdin"))?;
     let bytes = if url == "--" {
-        ctx.stdin.clone().ok_or_else(|| fail("No archive on stdin"))?
+        ctx.stdin
+            .clone()
+            .ok_or_else(|| fail("No archive on stdin"))?
     } else {
-        let path = url
-            .strip_prefix("file://")
-            .ok_or_else(|| fail(format!("curl: (6) Could not resolve host for {url}\n !     Failed to download archive")))?;
-        std::fs::read(path).map_err(|e| fail(format!("curl: (37) Couldn't open file {path}: {e}")))?
+        let path = url.strip_prefix("file://").ok_or_else(|| {
+            fail(format!(
+                "curl: (6) Could not resolve host for {url}\n !     Failed to download archive"
+            ))
+        })?;
+        std::fs::read(path)
+            .map_err(|e| fail(format!("curl: (37) Couldn't open file {path}: {e}")))?
     };
     let files = untar(&bytes).map_err(|e| fail(format!("Invalid archive: {e}")))?;
     let dockerfile = files
@@ -40,7 +45,10 @@ pub(super) fn from_archive(state: &mut SimState, ctx: &Ctx, args: &[String]) -> 
         .map(str::trim)
         .ok_or_else(|| fail("Dockerfile has no FROM line"))?
         .to_owned();
-    let procfile = files.get("Procfile").map(|p| parse_procfile(p)).unwrap_or_default();
+    let procfile = files
+        .get("Procfile")
+        .map(|p| parse_procfile(p))
+        .unwrap_or_default();
     let app_json = files
         .get("app.json")
         .map(|j| serde_json::from_str(j).map_err(|e| fail(format!("Invalid app.json: {e}"))))
@@ -76,7 +84,8 @@ pub(super) fn from_archive(state: &mut SimState, ctx: &Ctx, args: &[String]) -> 
         app.scale.entry(t.clone()).or_insert(u32::from(t == "web"));
     }
     app.config.insert("GIT_REV".into(), git_rev);
-    app.config.insert("DOKKU_APP_TYPE".into(), "dockerfile".into());
+    app.config
+        .insert("DOKKU_APP_TYPE".into(), "dockerfile".into());
     app.deploy = Some(deploy);
     app.deploy_count += 1;
     ps::restart_types(&name, app, None, ctx.now);
@@ -85,7 +94,9 @@ pub(super) fn from_archive(state: &mut SimState, ctx: &Ctx, args: &[String]) -> 
         "  % Total    % Received\r  0     0\r100   {}\n\u{1b}[1mStep 1/1 : FROM {image}\u{1b}[0m\n",
         bytes.len()
     ));
-    out.push_str(&format!("=====> Application deployed:\n       http://{name}.dokku.me"));
+    out.push_str(&format!(
+        "=====> Application deployed:\n       http://{name}.dokku.me"
+    ));
     Ok(Outcome::ok(out))
 }
 

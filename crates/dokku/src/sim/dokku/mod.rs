@@ -107,7 +107,12 @@ impl Ctx {
 }
 
 /// Runs `dokku WORDS…` with `stdin` (from a `<` redirection) at time `now`.
-pub fn execute(state: &mut SimState, words: &[String], stdin: Option<Vec<u8>>, now: DateTime<Utc>) -> Outcome {
+pub fn execute(
+    state: &mut SimState,
+    words: &[String],
+    stdin: Option<Vec<u8>>,
+    now: DateTime<Utc>,
+) -> Outcome {
     let mut ctx = Ctx {
         quiet: false,
         force: false,
@@ -129,7 +134,9 @@ pub fn execute(state: &mut SimState, words: &[String], stdin: Option<Vec<u8>>, n
         rest.remove(0);
     }
     let Some(command) = rest.first().cloned() else {
-        return Outcome::ok("Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]");
+        return Outcome::ok(
+            "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]",
+        );
     };
     let mut args: Vec<String> = rest[1..].to_vec();
     if let Some(app) = app_flag {
@@ -163,14 +170,17 @@ pub fn execute(state: &mut SimState, words: &[String], stdin: Option<Vec<u8>>, n
         "ps:restart" => ps::restart(state, &ctx, &args),
         "ps:inspect" => ps::inspect(state, &args),
         "logs" => ps::logs(state, &args),
-        "run" => run::run(state, &ctx, &args),
+        "run" => run::run(state, &args),
         other => Err(fail(format!("`{other}` is not a dokku command."))),
     };
     result.unwrap_or_else(|e| e)
 }
 
 /// The app named by the first argument.
-fn app_mut<'a>(state: &'a mut SimState, args: &[String]) -> Result<(String, &'a mut SimApp), Outcome> {
+fn app_mut<'a>(
+    state: &'a mut SimState,
+    args: &[String],
+) -> Result<(String, &'a mut SimApp), Outcome> {
     let name = args
         .first()
         .ok_or_else(|| fail("Please specify an app to run the command on"))?;
@@ -181,7 +191,10 @@ fn app_mut<'a>(state: &'a mut SimState, args: &[String]) -> Result<(String, &'a 
 }
 
 /// Splits `--flag [value]` options (those in `valued` take a value) from positional words.
-fn options(args: &[String], valued: &[&str]) -> Result<(BTreeMap<String, String>, Vec<String>), Outcome> {
+fn options(
+    args: &[String],
+    valued: &[&str],
+) -> Result<(BTreeMap<String, String>, Vec<String>), Outcome> {
     let mut flags = BTreeMap::new();
     let mut positional = Vec::new();
     let mut iter = args.iter();

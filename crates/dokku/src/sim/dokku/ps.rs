@@ -14,10 +14,24 @@ use crate::sim::state::{SimApp, SimContainer, SimLogLine, SimState};
 /// Log colours Dokku cycles through per container.
 const COLORS: [u8; 5] = [36, 33, 32, 35, 31];
 /// Env prefixes `ps:inspect` shows unmasked.
-const ENV_WHITELIST: [&str; 7] = ["CACHE_PATH=", "DOCKER_", "DOKKU_", "DYNO=", "PATH=", "PORT=", "USER="];
+const ENV_WHITELIST: [&str; 7] = [
+    "CACHE_PATH=",
+    "DOCKER_",
+    "DOKKU_",
+    "DYNO=",
+    "PATH=",
+    "PORT=",
+    "USER=",
+];
 
 /// Starts container `index` of type `t` with the app's current config and deploy labels.
-fn start_container(app_name: &str, app: &mut SimApp, t: &str, index: u32, now: DateTime<Utc>) -> SimContainer {
+fn start_container(
+    app_name: &str,
+    app: &mut SimApp,
+    t: &str,
+    index: u32,
+    now: DateTime<Utc>,
+) -> SimContainer {
     let name = format!("{app_name}.{t}.{index}");
     let mut labels: BTreeMap<String, String> = app
         .docker_options
@@ -36,7 +50,12 @@ fn start_container(app_name: &str, app: &mut SimApp, t: &str, index: u32, now: D
         .get("com.drycc.release")
         .and_then(|v| v.strip_prefix('v'))
         .and_then(|v| v.parse().ok());
-    let seed = format!("{name}|{}|{}|{}", now.timestamp_nanos_opt().unwrap_or_default(), app.deploy_count, app.restarts);
+    let seed = format!(
+        "{name}|{}|{}|{}",
+        now.timestamp_nanos_opt().unwrap_or_default(),
+        app.deploy_count,
+        app.restarts
+    );
     let id: String = Sha256::digest(seed.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -67,7 +86,12 @@ fn start_container(app_name: &str, app: &mut SimApp, t: &str, index: u32, now: D
 
 /// Replaces the containers of `types` (all when `None`) with fresh ones,
 /// as a deploy or restart does; other types keep theirs.
-pub(super) fn restart_types(app_name: &str, app: &mut SimApp, types: Option<&[String]>, now: DateTime<Utc>) {
+pub(super) fn restart_types(
+    app_name: &str,
+    app: &mut SimApp,
+    types: Option<&[String]>,
+    now: DateTime<Utc>,
+) {
     let Some(deploy) = &app.deploy else {
         return;
     };
@@ -91,7 +115,11 @@ pub(super) fn restart_types(app_name: &str, app: &mut SimApp, types: Option<&[St
 pub(super) fn report(state: &mut SimState, args: &[String]) -> Res {
     let (_, app) = app_mut(state, args)?;
     let deployed = app.deploy.is_some().to_string();
-    let running = app.containers.iter().any(|c| c.status == "running").to_string();
+    let running = app
+        .containers
+        .iter()
+        .any(|c| c.status == "running")
+        .to_string();
     let processes = app.containers.len().to_string();
     match args.get(1).map(String::as_str) {
         Some("--deployed") => Ok(Outcome::ok(deployed)),
@@ -115,7 +143,9 @@ pub(super) fn report(state: &mut SimState, args: &[String]) -> Res {
                 entries.iter().map(|(k, v)| (k.as_str(), v.as_str())),
             )))
         }
-        _ => Err(fail("Invalid flag passed, valid flags: --deployed --processes --restore --running")),
+        _ => Err(fail(
+            "Invalid flag passed, valid flags: --deployed --processes --restore --running",
+        )),
     }
 }
 
@@ -127,7 +157,9 @@ pub(super) fn scale(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
         let (t, n) = pair
             .split_once('=')
             .ok_or_else(|| fail(format!("Invalid scale pair: {pair}")))?;
-        let n: u32 = n.parse().map_err(|_| fail(format!("Invalid scale quantity: {pair}")))?;
+        let n: u32 = n
+            .parse()
+            .map_err(|_| fail(format!("Invalid scale quantity: {pair}")))?;
         if let Some(deploy) = &app.deploy {
             if !deploy.process_types().iter().any(|x| x == t) {
                 return Err(fail(format!("{t} is not a valid process name to scale up")));
@@ -144,7 +176,10 @@ pub(super) fn scale(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
         app.scale.insert(t, n);
     }
     restart_types(&name, app, Some(&changed), ctx.now);
-    Ok(Outcome::ok(ctx.info(&format!("Scaling {name} processes: {}", positional[1..].join(" ")))))
+    Ok(Outcome::ok(ctx.info(&format!(
+        "Scaling {name} processes: {}",
+        positional[1..].join(" ")
+    ))))
 }
 
 pub(super) fn restart(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
@@ -168,7 +203,9 @@ pub(super) fn inspect(state: &mut SimState, args: &[String]) -> Res {
     let (_, app) = app_mut(state, args)?;
     if app.containers.is_empty() {
         return Err(Outcome {
-            output: "\"docker inspect\" requires at least 1 argument.\nSee 'docker inspect --help'.".into(),
+            output:
+                "\"docker inspect\" requires at least 1 argument.\nSee 'docker inspect --help'."
+                    .into(),
             status: 1,
             delay: None,
         });
@@ -211,7 +248,9 @@ fn inspect_json(c: &SimContainer) -> Value {
 pub(super) fn logs(state: &mut SimState, args: &[String]) -> Res {
     let (flags, positional) = options(args, &["-n", "--num", "-p", "--ps"])?;
     if flags.contains_key("-t") || flags.contains_key("--tail") {
-        return Err(fail("sim: refusing to follow logs (-t would hold the daemon lock forever)"));
+        return Err(fail(
+            "sim: refusing to follow logs (-t would hold the daemon lock forever)",
+        ));
     }
     let (name, app) = app_mut(state, &positional)?;
     if app.deploy.is_none() {
@@ -239,7 +278,10 @@ pub(super) fn logs(state: &mut SimState, args: &[String]) -> Res {
                 out.push(l.text.clone());
             } else {
                 let ts = l.timestamp.to_rfc3339_opts(SecondsFormat::Nanos, true);
-                out.push(format!("\u{1b}[{color}m{ts} app[{dyno}]:\u{1b}[0m {}", l.text));
+                out.push(format!(
+                    "\u{1b}[{color}m{ts} app[{dyno}]:\u{1b}[0m {}",
+                    l.text
+                ));
             }
         }
     }

@@ -20,21 +20,23 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::{app_mut, fail, Ctx, Outcome, Res};
+use super::{app_mut, fail, Outcome, Res};
 use crate::platform::{EXIT_MARKER, RUN_SCRIPT, RUN_WRAPPER};
 use crate::sim::state::{SimRun, SimState};
 
 /// The largest `seq` the sim prints, to keep replies bounded.
 const MAX_SEQ: u64 = 1_000_000;
 
-pub(super) fn run(state: &mut SimState, _ctx: &Ctx, args: &[String]) -> Res {
+pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
     let mut env = BTreeMap::new();
     let mut ttl: Option<f64> = None;
     let mut i = 0;
     while let Some(a) = args.get(i) {
         match a.as_str() {
             "-e" | "--env" => {
-                let pair = args.get(i + 1).ok_or_else(|| fail("flag needs an argument: -e"))?;
+                let pair = args
+                    .get(i + 1)
+                    .ok_or_else(|| fail("flag needs an argument: -e"))?;
                 let (k, v) = pair.split_once('=').unwrap_or((pair.as_str(), ""));
                 env.insert(k.to_owned(), v.to_owned());
                 i += 2;
@@ -62,7 +64,8 @@ pub(super) fn run(state: &mut SimState, _ctx: &Ctx, args: &[String]) -> Res {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let command = decode("DRYCC_CMD");
-    let wrapped = argv == ["sh", "-c", RUN_SCRIPT] && decode("DRYCC_RUN").as_deref() == Some(RUN_WRAPPER);
+    let wrapped =
+        argv == ["sh", "-c", RUN_SCRIPT] && decode("DRYCC_RUN").as_deref() == Some(RUN_WRAPPER);
     let script = match (&command, wrapped) {
         (Some(c), true) => c.clone(),
         _ => argv.join(" "),
@@ -80,7 +83,11 @@ pub(super) fn run(state: &mut SimState, _ctx: &Ctx, args: &[String]) -> Res {
         command,
         exit_code: code,
     });
-    Ok(Outcome { output, status, delay })
+    Ok(Outcome {
+        output,
+        status,
+        delay,
+    })
 }
 
 /// "Runs" one trivial command: (output, exit status, how long it takes).
@@ -101,7 +108,9 @@ fn execute(script: &str, ttl: Option<f64>) -> (String, i32, Option<Duration>) {
         },
         "sleep" => match rest.trim().parse::<f64>() {
             Ok(s) if s.is_finite() && s >= 0.0 => match ttl {
-                Some(limit) if s > limit => (String::new(), 137, Some(Duration::from_secs_f64(limit))),
+                Some(limit) if s > limit => {
+                    (String::new(), 137, Some(Duration::from_secs_f64(limit)))
+                }
                 _ => (String::new(), 0, Some(Duration::from_secs_f64(s))),
             },
             _ => ("sleep: invalid time interval\n".into(), 1, None),
@@ -119,7 +128,10 @@ mod tests {
         assert_eq!(execute("echo a  'b'", None), ("a  'b'\n".into(), 0, None));
         assert_eq!(execute("exit 3", None).1, 3);
         assert_eq!(execute("seq 3", None).0, "1\n2\n3\n");
-        assert_eq!(execute("sleep 5", Some(1.0)), (String::new(), 137, Some(Duration::from_secs(1))));
+        assert_eq!(
+            execute("sleep 5", Some(1.0)),
+            (String::new(), 137, Some(Duration::from_secs(1)))
+        );
         assert_eq!(execute("ls -la", None).1, 127);
     }
 }
