@@ -31,8 +31,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sim: SimHandle,
     pub db: DatabaseConnection,
-    pub state: AppState,
-    pub backend: Backend,
     _dir: tempfile::TempDir,
 }
 
@@ -111,8 +109,6 @@ impl TestApp {
             client: reqwest::Client::new(),
             sim,
             db,
-            state,
-            backend,
             _dir: dir,
         }
     }

@@ -98,10 +98,13 @@ impl ResponseError for ApiError {
             ApiError::Fields(list) => {
                 let mut obj = serde_json::Map::new();
                 for (f, m) in list {
-                    obj.entry(f.clone())
+                    if let Some(arr) = obj
+                        .entry(f.clone())
                         .or_insert_with(|| json!([]))
                         .as_array_mut()
-                        .map(|a| a.push(json!(m)));
+                    {
+                        arr.push(json!(m));
+                    }
                 }
                 json_response(status, serde_json::Value::Object(obj))
             }
