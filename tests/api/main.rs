@@ -6,5 +6,8 @@ mod harness;
 mod apps;
 mod auth;
 mod config_releases;
+mod domains_certs;
 mod http;
+mod keys_perms;
+mod pods;
 mod users;

@@ -67,7 +67,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Domain(d) => match d {
                 DomainError::Field { .. } | DomainError::BadRequest(_) => StatusCode::BAD_REQUEST,
-                DomainError::NotFound(_) => StatusCode::NOT_FOUND,
+                DomainError::NotFound(_) | DomainError::Missing(_) => StatusCode::NOT_FOUND,
                 DomainError::Forbidden => StatusCode::FORBIDDEN,
                 DomainError::Conflict(_) => StatusCode::CONFLICT,
                 DomainError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,

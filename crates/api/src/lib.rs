@@ -16,8 +16,9 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 use resources::{
-    apps::AppsApi, auth::AuthApi, builds::BuildsApi, config::ConfigApi, health::HealthApi,
-    releases::ReleasesApi, users::UsersApi,
+    apps::AppsApi, auth::AuthApi, builds::BuildsApi, certs::CertsApi, config::ConfigApi,
+    domains::DomainsApi, health::HealthApi, keys::KeysApi, perms::PermsApi, pods::PodsApi,
+    releases::ReleasesApi, tls::TlsApi, users::UsersApi,
 };
 pub use state::{AppState, Registration, Settings};
 
@@ -29,7 +30,9 @@ pub type Apis = (
     ConfigApi,
     BuildsApi,
     ReleasesApi,
+    PodsApi,
     HealthApi,
+    (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi),
 );
 
 /// The OpenAPI service describing every route.
@@ -42,7 +45,9 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             ConfigApi,
             BuildsApi,
             ReleasesApi,
+            PodsApi,
             HealthApi,
+            (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi),
         ),
         "Drydock — Drycc Workflow controller API",
         middleware::API_VERSION,

@@ -15,6 +15,9 @@ pub enum DomainError {
     /// A looked-up object is absent: answered `404 "<message>"` (a bare JSON string, as the reference does).
     #[error("{0}")]
     NotFound(String),
+    /// Something named in the request is absent: answered `404 {"detail": "…"}`.
+    #[error("{0}")]
+    Missing(String),
     /// The caller may not do this: answered `403`.
     #[error("You do not have permission to perform this action.")]
     Forbidden,

@@ -4,9 +4,15 @@
 pub mod apps;
 pub mod auth;
 pub mod builds;
+pub mod certs;
 pub mod config;
+pub mod domains;
 pub mod health;
+pub mod keys;
+pub mod perms;
+pub mod pods;
 pub mod releases;
+pub mod tls;
 pub mod users;
 
 use poem_openapi::Tags;
@@ -26,6 +32,18 @@ pub enum Tag {
     Builds,
     /// Releases and rollback.
     Releases,
+    /// Containers, scaling, logs, one-off commands.
+    Pods,
     /// Liveness and readiness.
     Health,
+    /// Domains.
+    Domains,
+    /// TLS certificates.
+    Certs,
+    /// HTTPS enforcement.
+    Tls,
+    /// SSH keys.
+    Keys,
+    /// App permissions.
+    Perms,
 }

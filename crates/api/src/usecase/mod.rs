@@ -5,8 +5,13 @@ pub mod access;
 pub mod accounts;
 pub mod apps;
 pub mod builds;
+pub mod certs;
 pub mod config;
+pub mod domains;
+pub mod keys;
 pub mod lock;
+pub mod perms;
+pub mod pods;
 pub mod reconcile;
 pub mod releases;
 

@@ -26,8 +26,10 @@ pub const RUN_SCRIPT: &str = r#"eval${IFS}"$(echo${IFS}$DRYCC_RUN|base64${IFS}-d
 
 /// The wrapper (sent base64-encoded as `DRYCC_RUN`): runs the user's command
 /// in a subshell, so even `exit 3` or a syntax error leaves the marker line.
+/// The marker always follows a newline of its own, which `finish` removes, so
+/// the command's output keeps its exact ending (with or without a final newline).
 pub const RUN_WRAPPER: &str =
-    "(eval \"$(echo \"$DRYCC_CMD\" | base64 -d)\")\necho \"__DRYDOCK_EXIT__=$?\"\n";
+    "(eval \"$(echo \"$DRYCC_CMD\" | base64 -d)\")\nrc=$?\necho\necho \"__DRYDOCK_EXIT__=$rc\"\n";
 
 /// Printed by the wrapper after the command, followed by the exit status.
 pub const EXIT_MARKER: &str = "__DRYDOCK_EXIT__=";

@@ -451,7 +451,11 @@ async fn run_commands_exactly_as_typed() {
         .run(&shop, "echo hello   world", timeout)
         .await
         .unwrap();
-    assert_eq!((out.exit_code, out.output.as_str()), (0, "hello   world"));
+    assert_eq!(
+        (out.exit_code, out.output.as_str()),
+        (0, "hello   world\n"),
+        "the output keeps its final newline"
+    );
     let out = t.platform.run(&shop, "exit 3", timeout).await.unwrap();
     assert_eq!(out.exit_code, 3);
 
@@ -467,7 +471,7 @@ async fn run_commands_exactly_as_typed() {
         "{}",
         &out.output[..80]
     );
-    assert!(out.output.ends_with("99999\n100000"));
+    assert!(out.output.ends_with("99999\n100000\n"));
 
     let big = TestEnv::start().await;
     big.platform.create_app(&shop).await.unwrap();

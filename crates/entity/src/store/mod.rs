@@ -10,6 +10,7 @@ pub mod domains;
 pub mod events;
 pub mod keys;
 pub mod releases;
+pub mod tls;
 pub mod tokens;
 pub mod users;
 

@@ -72,7 +72,7 @@ pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
     };
     let (mut output, code, delay) = execute(&script, ttl);
     let status = if wrapped {
-        output.push_str(&format!("{EXIT_MARKER}{code}\n"));
+        output.push_str(&format!("\n{EXIT_MARKER}{code}\n"));
         0
     } else {
         code

@@ -1,0 +1,215 @@
+//! `/v2/apps/<id>/pods`, `/scale`, `/logs`, `/run`: containers and what runs in them.
+
+use std::collections::BTreeMap;
+
+use drydock_domain::platform::Pod;
+use drydock_domain::DomainError;
+use poem::Request;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{Object, OpenApi};
+use serde_json::Value;
+
+use super::auth::{state, NoContent};
+use super::Tag;
+use crate::auth::TokenAuth;
+use crate::error::ApiError;
+use crate::usecase::access::{app_for, AppAction};
+use crate::usecase::{fmt_time, pods as uc};
+
+/// A container.
+#[derive(Object)]
+pub struct PodDto {
+    /// Container name.
+    pub name: String,
+    /// `up`, `down`, `crashed` or `starting`.
+    pub state: String,
+    /// `v<N>` of the release it runs.
+    pub release: String,
+    /// Process type.
+    #[oai(rename = "type")]
+    pub process_type: String,
+    /// Start time.
+    pub started: Option<String>,
+}
+
+impl From<Pod> for PodDto {
+    fn from(p: Pod) -> Self {
+        let state = serde_json::to_value(p.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        Self {
+            name: p.name,
+            state,
+            release: p.release.map(|v| format!("v{v}")).unwrap_or_default(),
+            process_type: p.process_type,
+            started: p.started.as_ref().map(fmt_time),
+        }
+    }
+}
+
+/// `{"count", "results"}` (pods are not paginated).
+#[derive(Object)]
+pub struct PodList {
+    /// Number of pods.
+    pub count: u64,
+    /// The pods.
+    pub results: Vec<PodDto>,
+}
+
+fn pod_list(pods: Vec<Pod>) -> PodList {
+    PodList {
+        count: pods.len() as u64,
+        results: pods.into_iter().map(PodDto::from).collect(),
+    }
+}
+
+/// One-off command request.
+#[derive(Object)]
+pub struct RunBody {
+    /// The command line, run by a shell in a new container exactly as typed.
+    pub command: Option<String>,
+}
+
+/// One-off command result.
+#[derive(Object)]
+pub struct RunDto {
+    /// Exit status.
+    pub exit_code: i32,
+    /// Merged stdout and stderr (capped).
+    pub output: String,
+}
+
+/// Pod endpoints.
+pub struct PodsApi;
+
+#[OpenApi(tag = "Tag::Pods")]
+impl PodsApi {
+    /// The app's containers.
+    #[oai(path = "/v2/apps/:id/pods", method = "get")]
+    async fn list(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<PodList>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        Ok(Json(pod_list(uc::list(st, &app, None).await?)))
+    }
+
+    /// The app's containers of one process type.
+    #[oai(path = "/v2/apps/:id/pods/:ptype", method = "get")]
+    async fn list_type(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        ptype: Path<String>,
+    ) -> poem::Result<Json<PodList>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        Ok(Json(pod_list(uc::list(st, &app, Some(&ptype.0)).await?)))
+    }
+
+    /// Restart every container.
+    #[oai(path = "/v2/apps/:id/pods/restart", method = "post")]
+    async fn restart_all(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<Vec<PodDto>>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        Ok(Json(
+            uc::restart(st, &auth.0, &app, None)
+                .await?
+                .into_iter()
+                .map(PodDto::from)
+                .collect(),
+        ))
+    }
+
+    /// Restart one process type (`/pods/web/restart`) or one container (`/pods/<name>/restart`).
+    #[oai(path = "/v2/apps/:id/pods/:which/restart", method = "post")]
+    async fn restart_some(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        which: Path<String>,
+    ) -> poem::Result<Json<Vec<PodDto>>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        Ok(Json(
+            uc::restart(st, &auth.0, &app, Some(&which.0))
+                .await?
+                .into_iter()
+                .map(PodDto::from)
+                .collect(),
+        ))
+    }
+
+    /// Set container counts, e.g. `{"web": 3}`.
+    #[oai(path = "/v2/apps/:id/scale", method = "post")]
+    async fn scale(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<BTreeMap<String, Value>>,
+    ) -> poem::Result<NoContent> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        uc::scale(st, &auth.0, &app, body.0).await?;
+        Ok(NoContent::Done)
+    }
+
+    /// The app's recent log lines (`?log_lines=N`, default 100).
+    #[oai(path = "/v2/apps/:id/logs", method = "get")]
+    async fn logs(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        log_lines: Query<Option<String>>,
+    ) -> poem::Result<PlainText<String>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let max = st.settings.max_log_lines;
+        let lines = match log_lines.0.as_deref() {
+            None | Some("") => 100,
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::from(DomainError::field(
+                        "log_lines",
+                        format!("Must be an integer between 1 and {max}"),
+                    ))
+                })?,
+        };
+        Ok(PlainText(uc::logs(st, &app, lines).await?))
+    }
+
+    /// Run a one-off command and wait for it.
+    #[oai(path = "/v2/apps/:id/run", method = "post")]
+    async fn run(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<RunBody>,
+    ) -> poem::Result<Json<RunDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let out = uc::run(st, &auth.0, &app, body.0.command).await?;
+        Ok(Json(RunDto {
+            exit_code: out.exit_code,
+            output: out.output,
+        }))
+    }
+}

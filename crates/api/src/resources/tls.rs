@@ -1,0 +1,121 @@
+//! `/v2/apps/<id>/tls`: whether HTTP is redirected to HTTPS.
+
+use drydock_domain::name::AppName;
+use drydock_entity::entities::{app, tls};
+use drydock_entity::store::{events, tls as store, users};
+use poem::Request;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::auth::state;
+use super::Tag;
+use crate::auth::TokenAuth;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::usecase::access::{app_for, AppAction};
+use crate::usecase::fmt_time;
+use crate::usecase::lock::AppGuard;
+
+/// An app's TLS settings.
+#[derive(Object)]
+pub struct TlsDto {
+    /// Stable id.
+    pub uuid: String,
+    /// App name.
+    pub app: String,
+    /// Owner's username.
+    pub owner: String,
+    /// Whether HTTP is redirected to HTTPS (`null` until set).
+    pub https_enforced: Option<bool>,
+    /// Creation time.
+    pub created: String,
+    /// Last change.
+    pub updated: String,
+}
+
+async fn dto(st: &AppState, app: &app::Model, t: &tls::Model) -> Result<TlsDto, ApiError> {
+    let owner = users::by_id(&st.db, t.owner_id)
+        .await?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    Ok(TlsDto {
+        uuid: t.uuid.to_string(),
+        app: app.name.clone(),
+        owner,
+        https_enforced: t.https_enforced,
+        created: fmt_time(&t.created),
+        updated: fmt_time(&t.updated),
+    })
+}
+
+/// Change request.
+#[derive(Object)]
+pub struct TlsBody {
+    /// Redirect HTTP to HTTPS.
+    pub https_enforced: Option<bool>,
+}
+
+/// Change answers.
+#[derive(ApiResponse)]
+pub enum TlsCreated {
+    /// Applied.
+    #[oai(status = 201)]
+    Created(Json<TlsDto>),
+}
+
+/// TLS endpoints.
+pub struct TlsApi;
+
+#[OpenApi(tag = "Tag::Tls")]
+impl TlsApi {
+    /// The app's TLS settings.
+    #[oai(path = "/v2/apps/:id/tls", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> poem::Result<Json<TlsDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let row = store::get_or_create(&st.db, app.id, app.owner_id)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Json(dto(st, &app, &row).await?))
+    }
+
+    /// Turn the HTTPS redirect on or off.
+    #[oai(path = "/v2/apps/:id/tls", method = "post")]
+    async fn set(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        body: Json<TlsBody>,
+    ) -> poem::Result<TlsCreated> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let Some(enforced) = body.0.https_enforced else {
+            return Err(ApiError::field("https_enforced", "This field is required.").into());
+        };
+        let app_name = AppName::parse(&app.name).map_err(ApiError::from)?;
+        let guard = AppGuard::acquire(st, &app.name, app.id).await?;
+        let result = async {
+            st.platform.set_https_enforced(&app_name, enforced).await?;
+            let row = store::get_or_create(&st.db, app.id, app.owner_id).await?;
+            let row = store::set_https_enforced(&st.db, row.id, enforced).await?;
+            let msg = format!(
+                "{} {} HTTPS enforcement",
+                auth.0.name(),
+                if enforced { "enabled" } else { "disabled" }
+            );
+            events::record(&st.db, app.id, &msg).await?;
+            Ok::<_, ApiError>(row)
+        }
+        .await;
+        guard.release().await;
+        let row = result?;
+        Ok(TlsCreated::Created(Json(dto(st, &app, &row).await?)))
+    }
+}

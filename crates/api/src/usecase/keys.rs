@@ -1,0 +1,122 @@
+//! SSH keys for `git push`: stored per user, installed on Dokku under a name
+//! derived from the username and the key's id.
+
+use chrono::Utc;
+use drydock_domain::name::SshKeyName;
+use drydock_domain::ssh_key::PublicKey;
+use drydock_domain::DomainError;
+use drydock_entity::entities::key;
+use drydock_entity::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use drydock_entity::store::keys;
+use drydock_entity::StoreError;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const KEY_IN_USE: &str = "Public Key is already in use";
+
+/// The name Dokku knows a key by: `<username>.<id>` with anything outside
+/// `[A-Za-z0-9._@-]` replaced by `_`, at most 128 characters.
+pub fn dokku_key_name(username: &str, key_id: &str) -> Result<SshKeyName, ApiError> {
+    let mut s: String = format!("{username}.{key_id}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        s.insert(0, 'k');
+    }
+    s.truncate(128);
+    Ok(SshKeyName::parse(&s)?)
+}
+
+/// Registers a key for the caller.
+pub async fn add(
+    state: &AppState,
+    caller: &AuthUser,
+    key_id: Option<String>,
+    public: Option<String>,
+) -> Result<key::Model, ApiError> {
+    let mut missing = Vec::new();
+    if key_id.as_deref().map_or(true, |s| s.trim().is_empty()) {
+        missing.push(("id".to_owned(), "This field is required.".to_owned()));
+    }
+    if public.as_deref().map_or(true, |s| s.trim().is_empty()) {
+        missing.push(("public".to_owned(), "This field is required.".to_owned()));
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::Fields(missing));
+    }
+    let key_id = key_id.unwrap_or_default().trim().to_owned();
+    if key_id.len() > 128 {
+        return Err(ApiError::field(
+            "id",
+            "Ensure this field has no more than 128 characters.",
+        ));
+    }
+    let pk =
+        PublicKey::parse(public.as_deref().unwrap_or_default().trim()).map_err(|e| match e {
+            DomainError::Field { message, .. } => ApiError::field("public", &message),
+            other => other.into(),
+        })?;
+    let fingerprint = pk.fingerprint_md5();
+    let taken = key::Entity::find()
+        .filter(key::Column::Fingerprint.eq(fingerprint.as_str()))
+        .one(&state.db)
+        .await
+        .map_err(StoreError::from)?;
+    if taken.is_some() {
+        return Err(ApiError::field("public", KEY_IN_USE));
+    }
+    if keys::by_key_id(&state.db, caller.id(), &key_id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::field("id", "Key with this id already exists."));
+    }
+    let line = pk.to_openssh();
+    let name = dokku_key_name(caller.name(), &key_id)?;
+    let now = Utc::now();
+    let row = keys::insert(
+        &state.db,
+        key::ActiveModel {
+            uuid: Set(uuid::Uuid::new_v4()),
+            owner_id: Set(caller.id()),
+            key_id: Set(key_id.clone()),
+            public: Set(line.clone()),
+            fingerprint: Set(fingerprint),
+            created: Set(now),
+            updated: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => ApiError::field("public", KEY_IN_USE),
+        other => other.into(),
+    })?;
+    if let Err(e) = state.platform.add_ssh_key(&name, &line).await {
+        if let Err(db_err) = keys::delete(&state.db, row.id).await {
+            tracing::error!(error = %db_err, "could not undo a key Dokku refused");
+        }
+        return Err(e.into());
+    }
+    Ok(row)
+}
+
+/// Removes one of the caller's keys (404 for anyone else's).
+pub async fn remove(state: &AppState, caller: &AuthUser, key_id: &str) -> Result<(), ApiError> {
+    let row = keys::by_key_id(&state.db, caller.id(), key_id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("Key"))?;
+    let name = dokku_key_name(caller.name(), &row.key_id)?;
+    state.platform.remove_ssh_key(&name).await?;
+    keys::delete(&state.db, row.id).await?;
+    Ok(())
+}

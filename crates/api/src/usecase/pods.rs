@@ -1,0 +1,201 @@
+//! Containers: listing, scaling, restarting, logs and one-off commands.
+
+use std::collections::BTreeMap;
+
+use drydock_domain::name::{AppName, PodName, ProcessType};
+use drydock_domain::platform::{Pod, RestartTarget, RunOutput};
+use drydock_domain::{procfile, DomainError};
+use drydock_entity::entities::app;
+use drydock_entity::store::{apps, events};
+use serde_json::Value;
+
+use super::lock::AppGuard;
+use super::releases;
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The app's containers, optionally of one process type, ordered by type and name.
+pub async fn list(
+    state: &AppState,
+    app: &app::Model,
+    only_type: Option<&str>,
+) -> Result<Vec<Pod>, ApiError> {
+    let name = AppName::parse(&app.name)?;
+    let mut pods = state.platform.list_pods(&name).await?;
+    if let Some(t) = only_type {
+        pods.retain(|p| p.process_type == t);
+    }
+    pods.sort_by(|a, b| (&a.process_type, &a.name).cmp(&(&b.process_type, &b.name)));
+    Ok(pods)
+}
+
+/// The process types the app's current build runs; a 400 when there is no build.
+async fn current_types(state: &AppState, app: &app::Model) -> Result<Vec<ProcessType>, ApiError> {
+    let current = releases::current(state, app).await?;
+    let build = current.build.ok_or_else(|| {
+        DomainError::BadRequest(
+            "No build associated with this release; deploy one with `builds:create` first".into(),
+        )
+    })?;
+    Ok(procfile::process_types(&releases::typed_procfile(&build)?))
+}
+
+/// Sets container counts per process type, on Dokku and in `structure`.
+pub async fn scale(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    request: BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
+    if request.is_empty() {
+        return Err(DomainError::BadRequest(
+            "Give at least one process type and count, e.g. {\"web\": 2}".into(),
+        )
+        .into());
+    }
+    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
+    let result = async {
+        let app = apps::by_name(&state.db, &app.name)
+            .await?
+            .ok_or_else(|| DomainError::not_found("App"))?;
+        let types = current_types(state, &app).await?;
+        let mut counts = BTreeMap::new();
+        for (t, v) in &request {
+            let count = v
+                .as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| DomainError::field(t, "Must be a non-negative integer"))?;
+            if count > u64::from(state.settings.max_scale) {
+                return Err(DomainError::field(
+                    t,
+                    format!("Must be at most {}", state.settings.max_scale),
+                )
+                .into());
+            }
+            let pt = ProcessType::parse(t)
+                .ok()
+                .filter(|pt| types.contains(pt))
+                .ok_or_else(|| {
+                    DomainError::Missing(format!(
+                        "Container type {t} does not exist in application"
+                    ))
+                })?;
+            counts.insert(pt, u32::try_from(count).unwrap_or(u32::MAX));
+        }
+        let name = AppName::parse(&app.name)?;
+        state.platform.scale(&name, &counts).await?;
+        let mut structure = apps::structure(&app)?;
+        for (t, c) in &counts {
+            structure.insert(t.to_string(), *c);
+        }
+        apps::set_structure(&state.db, app.id, &structure).await?;
+        let desc: Vec<String> = counts.iter().map(|(t, c)| format!("{t}={c}")).collect();
+        events::record(
+            &state.db,
+            app.id,
+            &format!("{} scaled pods {}", caller.name(), desc.join(" ")),
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    guard.release().await;
+    result
+}
+
+/// Restarts all pods, one type's, or one pod's; returns the pods affected afterwards.
+pub async fn restart(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    which: Option<&str>,
+) -> Result<Vec<Pod>, ApiError> {
+    let name = AppName::parse(&app.name)?;
+    let types = current_types(state, app).await?;
+    let target = match which {
+        None => RestartTarget::All,
+        Some(w) => match ProcessType::parse(w).ok().filter(|t| types.contains(t)) {
+            Some(t) => RestartTarget::Type(t),
+            None => {
+                let pods = state.platform.list_pods(&name).await?;
+                if !pods.iter().any(|p| p.name == w) {
+                    return Err(DomainError::Missing(format!(
+                        "Container {w} does not exist in application"
+                    ))
+                    .into());
+                }
+                RestartTarget::Pod(PodName::parse(w)?)
+            }
+        },
+    };
+    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
+    let done = state.platform.restart(&name, &target).await;
+    guard.release().await;
+    done?;
+    events::record(
+        &state.db,
+        app.id,
+        &format!(
+            "{} restarted {}",
+            caller.name(),
+            which.unwrap_or("all pods")
+        ),
+    )
+    .await?;
+    let mut pods = list(state, app, None).await?;
+    match &target {
+        RestartTarget::All => {}
+        RestartTarget::Type(t) => pods.retain(|p| p.process_type == t.as_str()),
+        RestartTarget::Pod(p) => {
+            let ty = pods
+                .iter()
+                .find(|x| x.name == p.as_str())
+                .map(|x| x.process_type.clone());
+            pods.retain(|x| Some(&x.process_type) == ty.as_ref());
+        }
+    }
+    Ok(pods)
+}
+
+/// The app's recent log: its event lines and Dokku's container lines, last `lines` of them.
+pub async fn logs(state: &AppState, app: &app::Model, lines: u32) -> Result<String, ApiError> {
+    let name = AppName::parse(&app.name)?;
+    let mut out: Vec<String> = events::recent(&state.db, app.id, u64::from(lines))
+        .await?
+        .into_iter()
+        .map(|e| format!("{} drycc[api]: {}", e.created.format("%H:%M:%S"), e.message))
+        .collect();
+    out.extend(state.platform.logs(&name, lines).await?);
+    let skip = out.len().saturating_sub(lines as usize);
+    let mut text = out[skip..].join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Runs a one-off command in a new container of the app's current release.
+pub async fn run(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    command: Option<String>,
+) -> Result<RunOutput, ApiError> {
+    let command = command.unwrap_or_default();
+    if command.trim().is_empty() {
+        return Err(ApiError::field("command", "This field is required."));
+    }
+    current_types(state, app).await?;
+    let name = AppName::parse(&app.name)?;
+    events::record(
+        &state.db,
+        app.id,
+        &format!("{} runs '{}'", caller.name(), command.replace('\n', " ")),
+    )
+    .await?;
+    Ok(state
+        .platform
+        .run(&name, &command, state.settings.run_timeout)
+        .await?)
+}
