@@ -485,7 +485,7 @@ async fn run_commands_exactly_as_typed() {
         .await
         .unwrap();
     assert!(
-        out.output.len() > 1_000_000 && out.output.ends_with("\n160000"),
+        out.output.len() > 1_000_000 && out.output.ends_with("\n160000\n"),
         "a 1 MB reply"
     );
 
