@@ -31,6 +31,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sim: SimHandle,
     pub db: DatabaseConnection,
+    url: String,
+    daemon: DaemonSettings,
     _dir: tempfile::TempDir,
 }
 
@@ -80,37 +82,35 @@ impl TestApp {
         let sim = Sim::start(&socket, SimOptions::default())
             .await
             .expect("sim");
-        let platform = DokkuPlatform::new(DaemonSettings {
+        let daemon = DaemonSettings {
             socket,
             spool_dir: spool,
             connect_timeout: Duration::from_secs(2),
             command_timeout: Duration::from_secs(5),
             deploy_timeout: Duration::from_secs(10),
             ..DaemonSettings::default()
-        });
-        let mut settings = Settings {
-            password_iterations: 1_000,
-            platform_domain: "example.test".into(),
-            ..Settings::default()
         };
+        let mut settings = test_settings();
         tweak(&mut settings);
-        let state = AppState::new(db.clone(), Arc::new(platform), settings);
-
-        let acceptor = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind");
-        let addr = acceptor.local_addr().remove(0);
-        let port = addr.as_socket_addr().expect("tcp").port();
-        let routes = drydock_api::routes(state.clone());
-        tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+        let base = serve(db.clone(), &daemon, settings).await;
         Self {
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             client: reqwest::Client::new(),
             sim,
             db,
+            url,
+            daemon,
             _dir: dir,
         }
+    }
+
+    /// Starts a second, independent Drydock process-equivalent on the same
+    /// database and daemon (its own pool, its own in-process locks).
+    pub async fn second_instance(&self) -> String {
+        let db = drydock_entity::store::connect::connect(&self.url, 40)
+            .await
+            .expect("connect");
+        serve(db, &self.daemon, test_settings()).await
     }
 
     /// Sends a request with an optional token and JSON body.
@@ -213,4 +213,31 @@ macro_rules! dual_test {
             }
         }
     };
+}
+
+/// Settings every test server starts from (cheap password hashing).
+fn test_settings() -> Settings {
+    Settings {
+        password_iterations: 1_000,
+        platform_domain: "example.test".into(),
+        ..Settings::default()
+    }
+}
+
+/// Serves the API for `db` on a random loopback port; returns its base URL.
+async fn serve(db: DatabaseConnection, daemon: &DaemonSettings, settings: Settings) -> String {
+    let state = AppState::new(db, Arc::new(DokkuPlatform::new(daemon.clone())), settings);
+    let acceptor = TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind");
+    let port = acceptor
+        .local_addr()
+        .remove(0)
+        .as_socket_addr()
+        .expect("tcp")
+        .port();
+    let routes = drydock_api::routes(state);
+    tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+    format!("http://127.0.0.1:{port}")
 }

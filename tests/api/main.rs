@@ -5,6 +5,7 @@ mod harness;
 
 mod apps;
 mod auth;
+mod concurrency;
 mod config_releases;
 mod domains_certs;
 mod http;

@@ -52,7 +52,7 @@ pub async fn create(
         ("certificate", &certificate_pem),
         ("key", &key_pem),
     ] {
-        if v.as_deref().map_or(true, |s| s.trim().is_empty()) {
+        if v.as_deref().is_none_or(|s| s.trim().is_empty()) {
             missing.push((field.to_owned(), "This field is required.".to_owned()));
         }
     }

@@ -44,10 +44,10 @@ pub async fn add(
     public: Option<String>,
 ) -> Result<key::Model, ApiError> {
     let mut missing = Vec::new();
-    if key_id.as_deref().map_or(true, |s| s.trim().is_empty()) {
+    if key_id.as_deref().is_none_or(|s| s.trim().is_empty()) {
         missing.push(("id".to_owned(), "This field is required.".to_owned()));
     }
-    if public.as_deref().map_or(true, |s| s.trim().is_empty()) {
+    if public.as_deref().is_none_or(|s| s.trim().is_empty()) {
         missing.push(("public".to_owned(), "This field is required.".to_owned()));
     }
     if !missing.is_empty() {
