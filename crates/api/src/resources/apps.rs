@@ -71,6 +71,15 @@ pub async fn app_dto(
     })
 }
 
+/// Builds the DTO for one app, looking its owner up.
+pub async fn app_dto_with_owner(state: &AppState, app: &app::Model) -> Result<AppDto, ApiError> {
+    let owner = users::by_id(&state.db, app.owner_id)
+        .await?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    app_dto(state, app, owner).await
+}
+
 /// Create request.
 #[derive(Object)]
 pub struct CreateAppBody {
@@ -141,12 +150,7 @@ impl AppsApi {
     ) -> poem::Result<Json<AppDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let owner = users::by_id(&st.db, app.owner_id)
-            .await
-            .map_err(ApiError::from)?
-            .map(|u| u.username)
-            .unwrap_or_default();
-        Ok(Json(app_dto(st, &app, owner).await?))
+        Ok(Json(app_dto_with_owner(st, &app).await?))
     }
 
     /// Transfer an app to another owner (owner or admin).
@@ -170,12 +174,7 @@ impl AppsApi {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
-        let owner = users::by_id(&st.db, app.owner_id)
-            .await
-            .map_err(ApiError::from)?
-            .map(|u| u.username)
-            .unwrap_or_default();
-        Ok(Json(app_dto(st, &app, owner).await?))
+        Ok(Json(app_dto_with_owner(st, &app).await?))
     }
 
     /// Destroy an app, here and on Dokku (owner or admin).

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use super::{Page, PageRequest};
@@ -87,9 +87,7 @@ pub async fn visible(
                 .add(app::Column::Id.in_subquery(shared)),
         );
     }
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Takes the next release version: the caller holds the app's lock in `db`'s transaction.

@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{Page, PageRequest};
@@ -61,9 +60,7 @@ pub async fn list(
     let q = build::Entity::find()
         .filter(build::Column::AppId.eq(app_id))
         .order_by_desc(build::Column::Id);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// The procfile of a build row.
@@ -76,17 +73,5 @@ pub async fn uuids(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i32>,
 ) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
-    let ids: Vec<i32> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i32, uuid::Uuid)> = build::Entity::find()
-        .select_only()
-        .column(build::Column::Id)
-        .column(build::Column::Uuid)
-        .filter(build::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    super::uuids_by_id::<build::Entity, _>(db, build::Column::Id, build::Column::Uuid, ids).await
 }

@@ -1,8 +1,7 @@
 //! Certificates uploaded by users; private keys are stored but never shown.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{Page, PageRequest};
@@ -42,9 +41,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<certificate::Model>, StoreError> {
     let q = certificate::Entity::find().order_by_asc(certificate::Column::Name);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Deletes a certificate (its domains are detached by the foreign key).

@@ -44,18 +44,5 @@ pub async fn uuids(
     db: &impl ConnectionTrait,
     ids: impl IntoIterator<Item = i32>,
 ) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    let ids: Vec<i32> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i32, uuid::Uuid)> = config::Entity::find()
-        .select_only()
-        .column(config::Column::Id)
-        .column(config::Column::Uuid)
-        .filter(config::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    super::uuids_by_id::<config::Entity, _>(db, config::Column::Id, config::Column::Uuid, ids).await
 }

@@ -2,8 +2,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{Page, PageRequest};
@@ -52,9 +51,7 @@ pub async fn list(
     let q = domain::Entity::find()
         .filter(domain::Column::AppId.eq(app_id))
         .order_by_asc(domain::Column::Domain);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Every domain of an app (for reconcile and certificate checks).

@@ -1,8 +1,7 @@
 //! SSH public keys; a key can be registered once across all users.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use super::{Page, PageRequest};
@@ -39,9 +38,7 @@ pub async fn list(
     let q = key::Entity::find()
         .filter(key::Column::OwnerId.eq(owner_id))
         .order_by_asc(key::Column::KeyId);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Deletes a key.

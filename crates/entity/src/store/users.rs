@@ -77,9 +77,7 @@ pub async fn list(
     page: PageRequest,
 ) -> Result<Page<user::Model>, StoreError> {
     let q = user::Entity::find().order_by_asc(user::Column::Username);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Admins only, by name.
@@ -90,9 +88,7 @@ pub async fn list_superusers(
     let q = user::Entity::find()
         .filter(user::Column::IsSuperuser.eq(true))
         .order_by_asc(user::Column::Username);
-    let total = q.clone().count(db).await?;
-    let items = q.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
+    super::fetch_page(db, q, page).await
 }
 
 /// Replaces the password hash.
