@@ -229,20 +229,34 @@ impl Command {
     /// Checks every token and joins them into a line (without the newline).
     pub fn build(&self) -> Result<CommandLine, CommandError> {
         let mut words: Vec<&str> = self.globals.iter().map(|g| g.as_str()).collect();
+        let mut shown: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
         let offset = words.len();
         for (i, token) in self.tokens.iter().enumerate() {
             let position = offset + i;
             check_token(position, i == 0, token)?;
-            words.push(match token {
+            let word = match token {
                 Token::Literal(w) => w,
-                Token::Value { text, .. } | Token::Wildcard(text) | Token::Flag(text) => text,
+                Token::Value { text, .. } | Token::Wildcard(text) | Token::Flag(text) => {
+                    text.as_str()
+                }
+            };
+            words.push(word);
+            shown.push(match token {
+                Token::Value { kind, text } if kind.starts_with("encoded") => {
+                    let key = text.split_once('=').map_or("", |(k, _)| k);
+                    format!("{key}=<redacted>")
+                }
+                _ => word.to_owned(),
             });
         }
         let line = words.join(" ");
         if line.len() > MAX_LINE_BYTES {
             return Err(CommandError::LineTooLong(line.len()));
         }
-        Ok(CommandLine(line))
+        Ok(CommandLine {
+            line,
+            shown: shown.join(" "),
+        })
     }
 }
 
@@ -345,19 +359,30 @@ fn is_value_char(c: char) -> bool {
 }
 
 /// A checked command line, ready to send; only [`Command::build`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandLine(String);
+#[derive(Clone, PartialEq, Eq)]
+pub struct CommandLine {
+    line: String,
+    shown: String,
+}
 
 impl CommandLine {
     /// The line, without its terminating newline.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.line
     }
 }
 
+impl fmt::Debug for CommandLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CommandLine({:?})", self.shown)
+    }
+}
+
+/// Shows the line with encoded values (config values, run commands) replaced
+/// by `<redacted>`, so logs never carry secrets in a trivially decodable form.
 impl fmt::Display for CommandLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.shown)
     }
 }
 
@@ -367,6 +392,15 @@ mod tests {
 
     fn app() -> AppName {
         AppName::parse("myapp").unwrap()
+    }
+
+    #[test]
+    fn display_redacts_encoded_values() {
+        let key = ConfigKey::parse("SECRET").unwrap();
+        let line = Command::new("config:set").app(&app()).encoded_pair(&key, b"hunter2").build().unwrap();
+        assert!(line.as_str().contains("SECRET=aHVudGVyMg=="));
+        assert_eq!(line.to_string(), "config:set myapp SECRET=<redacted>");
+        assert!(!format!("{line:?}").contains("aHVudGVyMg"));
     }
 
     #[test]
