@@ -499,4 +499,7 @@ dual_test!(certificates_lifecycle, |app| {
         .call(Method::DELETE, "/v2/certs/foo-cert", None, None)
         .await;
     assert_eq!(r.status, 401);
+    let logs = crate::harness::captured_logs();
+    assert!(logs.contains("/v2/certs"), "the request log was captured");
+    no_key(&logs);
 });

@@ -52,6 +52,7 @@ impl TestApp {
 
     /// Starts a server after letting the test adjust its settings.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        init_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
             Backend::Sqlite => format!(
@@ -240,4 +241,44 @@ async fn serve(db: DatabaseConnection, daemon: &DaemonSettings, settings: Settin
     let routes = drydock_api::routes(state);
     tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
     format!("http://127.0.0.1:{port}")
+}
+
+/// Every log line the servers in this test binary wrote (debug and up), so tests
+/// can prove secrets never reach the log. Set `TEST_LOG=1` to also print them.
+static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,sqlx=warn,sea_orm=warn,hyper=warn,reqwest=warn")
+            .with_writer(move || sink.clone())
+            .try_init();
+        buf
+    });
+}
+
+/// The log text captured so far.
+pub fn captured_logs() -> String {
+    init_logs();
+    let buf = LOGS.get().map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+    String::from_utf8_lossy(&buf).into_owned()
 }
