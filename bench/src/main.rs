@@ -721,7 +721,13 @@ async fn run_backend(
 async fn pg_admin(url: &str, sql: &str) -> anyhow::Result<()> {
     // psql keeps the bench free of a database driver; trust auth is assumed.
     let out = Command::new("psql")
-        .args([&format!("{url}/postgres"), "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .args([
+            &format!("{url}/postgres"),
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            sql,
+        ])
         .output()
         .await
         .context("running psql")?;

@@ -255,7 +255,10 @@ impl std::io::Write for Capture {
         if std::env::var_os("TEST_LOG").is_some() {
             std::io::stderr().write_all(buf)?;
         }
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 
@@ -279,6 +282,9 @@ fn init_logs() {
 /// The log text captured so far.
 pub fn captured_logs() -> String {
     init_logs();
-    let buf = LOGS.get().map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).clone()).unwrap_or_default();
+    let buf = LOGS
+        .get()
+        .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        .unwrap_or_default();
     String::from_utf8_lossy(&buf).into_owned()
 }

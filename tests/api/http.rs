@@ -107,3 +107,30 @@ dual_test!(docs_and_health, |app| {
         200
     );
 });
+
+dual_test!(client_probes_and_settings, |app| {
+    // Both CLIs refuse a server whose unauthenticated GET /v2/ is not a 401.
+    for path in ["/v2/", "/v2"] {
+        let r = app.call(Method::GET, path, None, None).await;
+        assert_eq!(r.status, 401, "{path}");
+        assert_eq!(r.headers["DRYCC_API_VERSION"], "2.3");
+    }
+    let alice = app.user("alice").await;
+    assert_eq!(app.get("/v2/", &alice).await.status, 200);
+    app.app(&alice, "s").await;
+    let r = app.get("/v2/apps/s/settings/", &alice).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["routable"], true);
+    assert_eq!(r.body["label"], json!({}));
+    let r = app
+        .post("/v2/apps/s/settings/", &alice, json!({"maintenance": true}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["detail"].as_str().unwrap().contains("not supported"));
+    assert_eq!(
+        app.get("/v2/apps/s/whitelist", &alice).await.body,
+        json!({"addresses": []})
+    );
+    let bob = app.user("bob").await;
+    assert_eq!(app.get("/v2/apps/s/settings", &bob).await.status, 403);
+});

@@ -90,7 +90,11 @@ dual_test!(keys_add_list_remove, |app| {
             .post("/v2/keys", tok, json!({"id": "again", "public": line}))
             .await;
         assert_eq!(r.status, 400);
-        assert_eq!(r.body, json!({"public": ["Public Key is already in use"]}));
+        assert_eq!(
+            r.body,
+            json!({"key": ["Public Key is already in use"], "public": ["Public Key is already in use"]}),
+            "under `key` too, where the SDKs look"
+        );
     }
     // An id with odd characters still yields a valid Dokku name.
     let r = app

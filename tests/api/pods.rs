@@ -136,7 +136,19 @@ dual_test!(restarts, |app| {
     let r = app
         .post("/v2/apps/r/pods/r.nope.9/restart", &alice, json!({}))
         .await;
-    assert_eq!(r.status, 404);
+    assert_eq!(r.status, 400, "the SDKs map a 400 to 'pod not found'");
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("does not exist in application"));
+    let r = app
+        .post(
+            &format!("/v2/apps/r/pods/web/{name}/restart/"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "type/name form used by the SDKs: {}", r.text);
 });
 
 dual_test!(logs_with_lines, |app| {
@@ -157,6 +169,19 @@ dual_test!(logs_with_lines, |app| {
     assert_eq!(r.text.lines().count(), 1, "{}", r.text);
     let r = app.get("/v2/apps/l/logs?log_lines=2", &alice).await;
     assert_eq!(r.text.lines().count(), 2, "{}", r.text);
+    let r = app
+        .client
+        .get(format!("{}/v2/apps/l/logs?log_lines=2", app.base))
+        .header("Authorization", format!("token {alice}"))
+        .header("User-Agent", "Deis Go SDK V2.0")
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(
+        body.starts_with("b'") && body.ends_with("\\n'") && !body.contains('\n'),
+        "deis's SDK gets the bytes literal it strips: {body}"
+    );
     for bad in ["0", "-1", "abc", "100000000"] {
         assert_eq!(
             app.get(&format!("/v2/apps/l/logs?log_lines={bad}"), &alice)

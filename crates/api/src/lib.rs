@@ -16,9 +16,9 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::OpenApiService;
 
 use resources::{
-    apps::AppsApi, auth::AuthApi, builds::BuildsApi, certs::CertsApi, config::ConfigApi,
-    domains::DomainsApi, health::HealthApi, keys::KeysApi, perms::PermsApi, pods::PodsApi,
-    releases::ReleasesApi, tls::TlsApi, users::UsersApi,
+    apps::AppsApi, auth::AuthApi, builds::BuildsApi, certs::CertsApi, compat::CompatApi,
+    config::ConfigApi, domains::DomainsApi, health::HealthApi, keys::KeysApi, perms::PermsApi,
+    pods::PodsApi, releases::ReleasesApi, tls::TlsApi, users::UsersApi,
 };
 pub use state::{AppState, Registration, Settings};
 
@@ -32,7 +32,7 @@ pub type Apis = (
     ReleasesApi,
     PodsApi,
     HealthApi,
-    (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi),
+    (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi, CompatApi),
 );
 
 /// The OpenAPI service describing every route.
@@ -47,7 +47,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             ReleasesApi,
             PodsApi,
             HealthApi,
-            (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi),
+            (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi, CompatApi),
         ),
         "Drydock — Drycc Workflow controller API",
         middleware::API_VERSION,

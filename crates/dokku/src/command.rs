@@ -397,7 +397,11 @@ mod tests {
     #[test]
     fn display_redacts_encoded_values() {
         let key = ConfigKey::parse("SECRET").unwrap();
-        let line = Command::new("config:set").app(&app()).encoded_pair(&key, b"hunter2").build().unwrap();
+        let line = Command::new("config:set")
+            .app(&app())
+            .encoded_pair(&key, b"hunter2")
+            .build()
+            .unwrap();
         assert!(line.as_str().contains("SECRET=aHVudGVyMg=="));
         assert_eq!(line.to_string(), "config:set myapp SECRET=<redacted>");
         assert!(!format!("{line:?}").contains("aHVudGVyMg"));

@@ -64,6 +64,29 @@ fn scalar(field: &str, v: &Value) -> Result<String, DomainError> {
     }
 }
 
+/// Clients set or unset one probe at a time (`{"web": {"livenessProbe": null}}`):
+/// merge such an object into the type's current probes instead of replacing them.
+/// An object left empty unsets the type.
+fn merge_probes(current: Option<&Value>, change: &Option<Value>) -> Option<Value> {
+    match change {
+        Some(Value::Object(members)) => {
+            let mut base = current
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            for (probe, v) in members {
+                if v.is_null() {
+                    base.remove(probe);
+                } else {
+                    base.insert(probe.clone(), v.clone());
+                }
+            }
+            (!base.is_empty()).then_some(Value::Object(base))
+        }
+        other => other.clone(),
+    }
+}
+
 /// What a merge did to one section.
 #[derive(Default)]
 struct SectionDiff {
@@ -182,10 +205,15 @@ impl AppConfig {
             }
             scalar("registry", v)
         })?;
+        let probe_level: BTreeMap<String, Option<Value>> = change
+            .healthcheck
+            .iter()
+            .map(|(k, v)| (k.clone(), merge_probes(self.healthcheck.get(k), v)))
+            .collect();
         let healthcheck = merge(
             "healthcheck",
             &mut next.healthcheck,
-            &change.healthcheck,
+            &probe_level,
             |k, v| {
                 ProcessType::parse(k).map_err(|_| {
                     DomainError::field("healthcheck", format!("{k} is not a valid process type"))
@@ -338,6 +366,32 @@ mod tests {
             AppConfig::default().apply(&bad, "a"),
             Err(DomainError::Field { .. })
         ));
+    }
+
+    #[test]
+    fn healthchecks_merge_per_probe() {
+        let probe = json!({"httpGet": {"path": "/", "port": 5000}});
+        let set = |v: Value| ConfigChange {
+            healthcheck: [("web".to_string(), Some(v))].into(),
+            ..Default::default()
+        };
+        let (c1, _) = AppConfig::default()
+            .apply(&set(json!({"livenessProbe": probe.clone()})), "a")
+            .unwrap();
+        let (c2, s) = c1
+            .apply(&set(json!({"readinessProbe": probe.clone()})), "a")
+            .unwrap();
+        assert_eq!(s, "a changed healthchecks for web");
+        assert_eq!(
+            c2.healthcheck["web"],
+            json!({"livenessProbe": probe.clone(), "readinessProbe": probe.clone()})
+        );
+        let (c3, _) = c2.apply(&set(json!({"livenessProbe": null})), "a").unwrap();
+        assert_eq!(c3.healthcheck["web"], json!({"readinessProbe": probe}));
+        let (c4, _) = c3
+            .apply(&set(json!({"readinessProbe": null})), "a")
+            .unwrap();
+        assert!(c4.healthcheck.is_empty(), "an emptied type is unset");
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod apps;
 pub mod auth;
 pub mod builds;
 pub mod certs;
+pub mod compat;
 pub mod config;
 pub mod domains;
 pub mod health;

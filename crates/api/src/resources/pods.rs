@@ -81,6 +81,27 @@ pub struct RunDto {
     pub output: String,
 }
 
+/// The deis SDK (2018) strips `b'` and `'` from the log body and splits on a
+/// literal backslash-n, as the pre-2.3 controller sent Python's `str(bytes)`.
+/// Answer it in that form; every other client gets plain text.
+fn python_bytes_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 3);
+    out.push_str("b'");
+    for b in text.bytes() {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\'' => out.push_str("\\'"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// Pod endpoints.
 pub struct PodsApi;
 
@@ -152,6 +173,22 @@ impl PodsApi {
         ))
     }
 
+    /// Restart one container, as the SDKs address it (`/pods/<type>/<name>/restart`).
+    #[oai(path = "/v2/apps/:id/pods/:ptype/:name/restart", method = "post")]
+    async fn restart_named(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        #[oai(name = "ptype")] _ptype: Path<String>,
+        name: Path<String>,
+    ) -> poem::Result<Json<Vec<PodDto>>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let pods = uc::restart(st, &auth.0, &app, Some(&name.0)).await?;
+        Ok(Json(pods.into_iter().map(PodDto::from).collect()))
+    }
+
     /// Set container counts, e.g. `{"web": 3}`.
     #[oai(path = "/v2/apps/:id/scale", method = "post")]
     async fn scale(
@@ -192,7 +229,17 @@ impl PodsApi {
                     ))
                 })?,
         };
-        Ok(PlainText(uc::logs(st, &app, lines).await?))
+        let text = uc::logs(st, &app, lines).await?;
+        let deis = req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ua| ua.starts_with("Deis Go SDK"));
+        Ok(PlainText(if deis {
+            python_bytes_literal(&text)
+        } else {
+            text
+        }))
     }
 
     /// Run a one-off command and wait for it.

@@ -25,9 +25,11 @@ pub struct BuildInput {
 }
 
 fn check_image(image: Option<String>) -> Result<String, ApiError> {
-    let image = image.unwrap_or_default();
-    if image.is_empty() {
+    let Some(image) = image else {
         return Err(ApiError::field("image", "This field is required."));
+    };
+    if image.is_empty() {
+        return Err(ApiError::field("image", "This field may not be blank."));
     }
     let ok = image.len() <= 512
         && !image.starts_with(['-', '.', '/', ':', '@'])

@@ -16,6 +16,14 @@ use crate::state::AppState;
 
 const KEY_IN_USE: &str = "Public Key is already in use";
 
+/// The duplicate-key error, under `key` (where the SDKs look for it) and `public` (the field sent).
+fn key_in_use() -> ApiError {
+    ApiError::Fields(vec![
+        ("key".into(), KEY_IN_USE.into()),
+        ("public".into(), KEY_IN_USE.into()),
+    ])
+}
+
 /// The name Dokku knows a key by: `<username>.<id>` with anything outside
 /// `[A-Za-z0-9._@-]` replaced by `_`, at most 128 characters.
 pub fn dokku_key_name(username: &str, key_id: &str) -> Result<SshKeyName, ApiError> {
@@ -72,7 +80,7 @@ pub async fn add(
         .await
         .map_err(StoreError::from)?;
     if taken.is_some() {
-        return Err(ApiError::field("public", KEY_IN_USE));
+        return Err(key_in_use());
     }
     if keys::by_key_id(&state.db, caller.id(), &key_id)
         .await?
@@ -98,7 +106,7 @@ pub async fn add(
     )
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => ApiError::field("public", KEY_IN_USE),
+        StoreError::Conflict(_) => key_in_use(),
         other => other.into(),
     })?;
     if let Err(e) = state.platform.add_ssh_key(&name, &line).await {

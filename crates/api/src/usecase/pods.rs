@@ -120,7 +120,7 @@ pub async fn restart(
             None => {
                 let pods = state.platform.list_pods(&name).await?;
                 if !pods.iter().any(|p| p.name == w) {
-                    return Err(DomainError::Missing(format!(
+                    return Err(DomainError::BadRequest(format!(
                         "Container {w} does not exist in application"
                     ))
                     .into());
