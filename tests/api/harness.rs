@@ -188,6 +188,15 @@ impl TestApp {
         name.to_owned()
     }
 
+    /// An `AppState` like the server's, for calling use-cases directly.
+    pub fn state(&self) -> AppState {
+        AppState::new(
+            self.db.clone(),
+            Arc::new(DokkuPlatform::new(self.daemon.clone())),
+            test_settings(),
+        )
+    }
+
     /// A snapshot of the simulated Dokku.
     pub fn dokku(&self) -> SimState {
         self.sim.state()

@@ -11,4 +11,5 @@ mod domains_certs;
 mod http;
 mod keys_perms;
 mod pods;
+mod reconcile;
 mod users;
