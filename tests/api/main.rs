@@ -10,6 +10,7 @@ mod config_releases;
 mod domains_certs;
 mod http;
 mod keys_perms;
+mod permission_matrix;
 mod pods;
 mod reconcile;
 mod users;
