@@ -244,8 +244,8 @@ struct Row {
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "| {:<44} | {:<8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} | {}",
-        "scenario", "backend", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MB", "note"
+        "| {:<44} | {:<8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} | note",
+        "scenario", "backend", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "RSS MB"
     );
     println!(
         "|{}|{}|{}|{}|{}|{}|{}|{}|---",
@@ -269,9 +269,14 @@ fn print_table(rows: &[Row]) {
             ),
             None => Default::default(),
         };
+        let rss = if r.rss_mb.is_nan() {
+            "-".to_owned()
+        } else {
+            format!("{:.1}", r.rss_mb)
+        };
         println!(
-            "| {:<44} | {:<8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8.1} | {}",
-            r.scenario, r.backend, rps, p50, p90, p99, err, r.rss_mb, r.note
+            "| {:<44} | {:<8} | {:>9} | {:>8} | {:>8} | {:>8} | {:>6} | {:>8} | {}",
+            r.scenario, r.backend, rps, p50, p90, p99, err, rss, r.note
         );
     }
 }
@@ -551,7 +556,7 @@ async fn run_backend(
             )
             .await;
             let note = match (path == "/v2/apps/", ceiling.as_ref()) {
-                (true, Some(ce)) => format!("{:.0}% of ceiling", 100.0 * s.rps() / ce.rps()),
+                (true, Some(ce)) => format!("{:.1}% of ceiling", 100.0 * s.rps() / ce.rps()),
                 _ => String::new(),
             };
             rows.push(Row {
