@@ -13,8 +13,8 @@ use drydock_api::usecase::{accounts, reconcile};
 use drydock_api::{AppState, Settings};
 use drydock_dokku::DokkuPlatform;
 use drydock_domain::platform::Platform;
+use drydock_entity::store::connect::Databases;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
 
 use config::{DbArgs, DokkuArgs, LogFormat, ServeArgs};
 
@@ -72,7 +72,7 @@ enum Command {
     Openapi,
 }
 
-async fn open_db(db: &DbArgs) -> anyhow::Result<DatabaseConnection> {
+async fn open_db(db: &DbArgs) -> anyhow::Result<Databases> {
     if let Some(path) = db.database_url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(file)
@@ -85,7 +85,7 @@ async fn open_db(db: &DbArgs) -> anyhow::Result<DatabaseConnection> {
     let conn = drydock_entity::store::connect::connect(&db.database_url, db.db_pool)
         .await
         .with_context(|| format!("connecting to {}", config::redact_url(&db.database_url)))?;
-    Migrator::up(&conn, None)
+    Migrator::up(&conn.writer, None)
         .await
         .context("running migrations")?;
     Ok(conn)

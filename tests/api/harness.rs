@@ -7,6 +7,7 @@ use std::time::Duration;
 use drydock_api::{AppState, Settings};
 use drydock_dokku::sim::{Sim, SimHandle, SimOptions, SimState};
 use drydock_dokku::{DaemonSettings, DokkuPlatform};
+use drydock_entity::store::connect::Databases;
 use migration::{Migrator, MigratorTrait};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::{Method, StatusCode};
@@ -31,6 +32,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub sim: SimHandle,
     pub db: DatabaseConnection,
+    dbs: Databases,
     url: String,
     daemon: DaemonSettings,
     _dir: tempfile::TempDir,
@@ -75,7 +77,7 @@ impl TestApp {
         let db = drydock_entity::store::connect::connect(&url, 40)
             .await
             .expect("connect");
-        Migrator::up(&db, None).await.expect("migrate");
+        Migrator::up(&db.writer, None).await.expect("migrate");
 
         let socket = dir.path().join("dokku.sock");
         let spool = dir.path().join("spool");
@@ -94,11 +96,14 @@ impl TestApp {
         let mut settings = test_settings();
         tweak(&mut settings);
         let base = serve(db.clone(), &daemon, settings).await;
+        let dbs = db.clone();
+        let db = db.writer;
         Self {
             base,
             client: reqwest::Client::new(),
             sim,
             db,
+            dbs,
             url,
             daemon,
             _dir: dir,
@@ -191,7 +196,7 @@ impl TestApp {
     /// An `AppState` like the server's, for calling use-cases directly.
     pub fn state(&self) -> AppState {
         AppState::new(
-            self.db.clone(),
+            self.dbs.clone(),
             Arc::new(DokkuPlatform::new(self.daemon.clone())),
             test_settings(),
         )
@@ -235,7 +240,7 @@ fn test_settings() -> Settings {
 }
 
 /// Serves the API for `db` on a random loopback port; returns its base URL.
-async fn serve(db: DatabaseConnection, daemon: &DaemonSettings, settings: Settings) -> String {
+async fn serve(db: Databases, daemon: &DaemonSettings, settings: Settings) -> String {
     let state = AppState::new(db, Arc::new(DokkuPlatform::new(daemon.clone())), settings);
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()

@@ -72,7 +72,7 @@ async fn check_token(req: &Request, key: ApiKey) -> poem::Result<AuthUser> {
         .ok_or_else(|| ApiError::Internal("AppState missing from request".into()))?;
     let key = credentials(&key.key)?;
     let hash = PlainToken::from_client(key).hash();
-    match tokens::user_for(&state.db, &hash)
+    match tokens::user_for(&state.read, &hash)
         .await
         .map_err(ApiError::from)?
     {

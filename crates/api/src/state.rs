@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use drydock_domain::platform::Platform;
 use drydock_entity::sea_orm::DatabaseConnection;
+use drydock_entity::store::connect::Databases;
 
 /// Who may register accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +55,12 @@ impl Default for Settings {
 /// Shared state, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database pool.
+    /// The database for writes (and reads that must see a transaction's own writes).
     pub db: DatabaseConnection,
+    /// The database for plain reads: a separate read-only pool on SQLite, the same pool on PostgreSQL.
+    pub read: DatabaseConnection,
+    /// Caps concurrent password hashing so logins cannot starve other requests of CPU.
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Where releases are applied.
     pub platform: Arc<dyn Platform>,
     /// Behaviour settings.
@@ -66,9 +71,12 @@ pub struct AppState {
 
 impl AppState {
     /// Bundles the parts.
-    pub fn new(db: DatabaseConnection, platform: Arc<dyn Platform>, settings: Settings) -> Self {
+    pub fn new(dbs: Databases, platform: Arc<dyn Platform>, settings: Settings) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
-            db,
+            db: dbs.writer,
+            read: dbs.reader,
+            hashing: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
             platform,
             settings: Arc::new(settings),
             app_locks: AppLocks::default(),

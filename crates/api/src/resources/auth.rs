@@ -269,7 +269,7 @@ async fn optional_caller(req: &Request, state: &AppState) -> Option<AuthUser> {
         .or_else(|| header.strip_prefix("Token "))?
         .trim();
     let hash = drydock_domain::token::PlainToken::from_client(key).hash();
-    drydock_entity::store::tokens::user_for(&state.db, &hash)
+    drydock_entity::store::tokens::user_for(&state.read, &hash)
         .await
         .ok()
         .flatten()

@@ -88,10 +88,10 @@ impl BuildsApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, id, AppAction::Use).await?;
         let page = page_request(req);
-        let p = builds::list(&st.db, app.id, page)
+        let p = builds::list(&st.read, app.id, page)
             .await
             .map_err(ApiError::from)?;
-        let owners = users::usernames(&st.db, p.items.iter().map(|b| b.owner_id))
+        let owners = users::usernames(&st.read, p.items.iter().map(|b| b.owner_id))
             .await
             .map_err(ApiError::from)?;
         let rows = p

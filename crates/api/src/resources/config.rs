@@ -79,19 +79,19 @@ pub enum ConfigCreated {
 }
 
 async fn dto(state: &AppState, app: &app::Model, config: AppConfig) -> Result<ConfigDto, ApiError> {
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+    let app = drydock_entity::store::apps::by_name(&state.read, &app.name)
         .await?
         .unwrap_or_else(|| app.clone());
     let current = releases::current(state, &app).await?;
     let (uuid, owner_id, created) = match current.config_id {
         Some(id) => {
-            let row = drydock_entity::store::configs::by_id(&state.db, id).await?;
+            let row = drydock_entity::store::configs::by_id(&state.read, id).await?;
             row.map(|r| (r.uuid.to_string(), r.owner_id, fmt_time(&r.created)))
                 .unwrap_or_default()
         }
         None => (String::new(), app.owner_id, fmt_time(&app.created)),
     };
-    let owner = drydock_entity::store::users::by_id(&state.db, owner_id)
+    let owner = drydock_entity::store::users::by_id(&state.read, owner_id)
         .await?
         .map(|u| u.username)
         .unwrap_or_default();

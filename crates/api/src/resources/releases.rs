@@ -51,9 +51,9 @@ async fn dtos(
     app: &str,
     rows: &[release::Model],
 ) -> Result<Vec<ReleaseDto>, ApiError> {
-    let owners = users::usernames(&state.db, rows.iter().map(|r| r.owner_id)).await?;
-    let cfgs = configs::uuids(&state.db, rows.iter().map(|r| r.config_id)).await?;
-    let blds = builds::uuids(&state.db, rows.iter().filter_map(|r| r.build_id)).await?;
+    let owners = users::usernames(&state.read, rows.iter().map(|r| r.owner_id)).await?;
+    let cfgs = configs::uuids(&state.read, rows.iter().map(|r| r.config_id)).await?;
+    let blds = builds::uuids(&state.read, rows.iter().filter_map(|r| r.build_id)).await?;
     Ok(rows
         .iter()
         .map(|r| ReleaseDto {
@@ -117,7 +117,7 @@ impl ReleasesApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
-        let p = releases::list(&st.db, app.id, page)
+        let p = releases::list(&st.read, app.id, page)
             .await
             .map_err(ApiError::from)?;
         let rows = dtos(st, &app.name, &p.items).await?;
@@ -142,7 +142,7 @@ impl ReleasesApi {
             .unwrap_or(&version.0)
             .parse()
             .map_err(|_| not_found())?;
-        let row = releases::by_version(&st.db, app.id, v)
+        let row = releases::by_version(&st.read, app.id, v)
             .await
             .map_err(ApiError::from)?
             .ok_or_else(not_found)?;

@@ -25,13 +25,15 @@ pub async fn app_for(
     name: &str,
     action: AppAction,
 ) -> Result<app::Model, ApiError> {
-    let app = apps::by_name(&state.db, name)
+    let app = apps::by_name(&state.read, name)
         .await?
         .ok_or_else(|| DomainError::not_found("App"))?;
     if caller.is_admin() || app.owner_id == caller.id() {
         return Ok(app);
     }
-    if action == AppAction::Use && collaborators::is_member(&state.db, app.id, caller.id()).await? {
+    if action == AppAction::Use
+        && collaborators::is_member(&state.read, app.id, caller.id()).await?
+    {
         return Ok(app);
     }
     Err(DomainError::Forbidden.into())

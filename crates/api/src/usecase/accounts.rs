@@ -53,21 +53,38 @@ fn valid_email(e: &str) -> bool {
         && e.len() <= 254
 }
 
-/// Hashes off the async executor: PBKDF2 at 600 000 rounds takes a while.
-async fn hash_password(password: String, iterations: u32) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || password::hash(&password, iterations))
+/// Runs PBKDF2 on a blocking thread, at most `state.hashing` at a time: at
+/// 600 000 rounds a hash takes a while, and unbounded hashing would take every
+/// core from the requests that need none.
+async fn off_executor<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    let iterations = state.settings.password_iterations;
+    off_executor(state, move || password::hash(&password, iterations)).await
+}
+
 async fn verify_password(
+    state: &AppState,
     password: String,
     stored: String,
-    iterations: u32,
 ) -> Result<Verification, ApiError> {
-    tokio::task::spawn_blocking(move || password::verify(&password, &stored, iterations))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let iterations = state.settings.password_iterations;
+    off_executor(state, move || {
+        password::verify(&password, &stored, iterations)
+    })
+    .await
 }
 
 /// Creates an account. The first account ever becomes admin.
@@ -112,7 +129,7 @@ pub async fn register(
     if !errors.is_empty() {
         return Err(ApiError::Fields(errors));
     }
-    let password_hash = hash_password(password, state.settings.password_iterations).await?;
+    let password_hash = hash_password(state, password).await?;
     let new = users::NewUser {
         username,
         email,
@@ -139,8 +156,7 @@ pub async fn create_superuser(
     if !USERNAME_RE.is_match(username) {
         return Err(ApiError::field("username", "Enter a valid username."));
     }
-    let password_hash =
-        hash_password(password.to_owned(), state.settings.password_iterations).await?;
+    let password_hash = hash_password(state, password.to_owned()).await?;
     let new = users::NewUser {
         username: username.to_owned(),
         email: email.to_owned(),
@@ -174,9 +190,9 @@ pub async fn login(
     let stored = user.as_ref().map(|u| u.password.clone());
     // Without a user, still spend the hashing time so response times don't reveal which names exist.
     let verdict = verify_password(
+        state,
         password.clone(),
         stored.unwrap_or_else(|| format!("pbkdf2_sha256${iterations}$x$x")),
-        iterations,
     )
     .await?;
     let user = match (user, verdict) {
@@ -189,7 +205,7 @@ pub async fn login(
         }
     };
     if verdict == Verification::MatchNeedsRehash {
-        let h = hash_password(password, iterations).await?;
+        let h = hash_password(state, password).await?;
         users::set_password(&state.db, user.id, h).await?;
     }
     users::touch_login(&state.db, user.id).await?;
@@ -290,17 +306,13 @@ pub async fn change_password(
         return Err(ApiError::Fields(errors));
     }
     if for_self {
-        let verdict = verify_password(
-            password.unwrap_or_default(),
-            target.password.clone(),
-            state.settings.password_iterations,
-        )
-        .await?;
+        let verdict =
+            verify_password(state, password.unwrap_or_default(), target.password.clone()).await?;
         if verdict == Verification::Mismatch {
             return Err(ApiError::WrongPassword("Current password does not match"));
         }
     }
-    let h = hash_password(new_password, state.settings.password_iterations).await?;
+    let h = hash_password(state, new_password).await?;
     users::set_password(&state.db, target.id, h).await?;
     Ok(())
 }

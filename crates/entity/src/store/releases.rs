@@ -130,3 +130,34 @@ pub async fn set_state(
     .await?;
     Ok(())
 }
+
+/// The build id of each app's current release, in one query (`(app_id, version)` pairs in).
+pub async fn current_build_ids(
+    db: &impl ConnectionTrait,
+    current: &[(i32, i32)],
+) -> Result<std::collections::HashMap<i32, i32>, StoreError> {
+    use sea_orm::Condition;
+    if current.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut any = Condition::any();
+    for (app_id, version) in current {
+        any = any.add(
+            Condition::all()
+                .add(release::Column::AppId.eq(*app_id))
+                .add(release::Column::Version.eq(*version)),
+        );
+    }
+    let rows: Vec<(i32, Option<i32>)> = release::Entity::find()
+        .select_only()
+        .column(release::Column::AppId)
+        .column(release::Column::BuildId)
+        .filter(any)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(a, b)| Some((a, b?)))
+        .collect())
+}

@@ -25,25 +25,20 @@ pub async fn insert(
     Ok(())
 }
 
-/// The active user a token belongs to, if any.
+/// The active user a token belongs to, if any, in one query.
 pub async fn user_for(
     db: &impl ConnectionTrait,
     hash: &TokenHash,
 ) -> Result<Option<user::Model>, StoreError> {
-    let Some(tok) = token::Entity::find()
+    let found = token::Entity::find()
         .filter(token::Column::KeyHash.eq(hash.as_str()))
+        .find_also_related(user::Entity)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    if !hash.matches(&tok.key_hash) {
-        return Ok(None);
-    }
-    Ok(user::Entity::find_by_id(tok.user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.is_active))
+        .await?;
+    Ok(match found {
+        Some((tok, Some(user))) if hash.matches(&tok.key_hash) && user.is_active => Some(user),
+        _ => None,
+    })
 }
 
 /// Revokes every token of one user.
