@@ -38,6 +38,7 @@ enum Apps {
     Name,
     OwnerId,
     Structure,
+    Procfile,
     CurrentVersion,
     LastVersion,
     Created,
@@ -227,6 +228,7 @@ impl MigrationTrait for Migration {
                 .col(string_len_uniq(Apps::Name, 63))
                 .col(integer(Apps::OwnerId))
                 .col(text(Apps::Structure))
+                .col(text(Apps::Procfile))
                 .col(integer_null(Apps::CurrentVersion))
                 .col(integer(Apps::LastVersion))
                 .col(timestamp_with_time_zone(Apps::Created))

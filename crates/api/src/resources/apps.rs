@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use drydock_domain::DomainError;
 use drydock_entity::entities::app;
-use drydock_entity::store::{apps, builds, releases, users};
+use drydock_entity::store::{apps, users};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -40,42 +40,26 @@ pub struct AppDto {
     pub updated: String,
 }
 
-/// Builds the DTOs for a page of apps in four queries, whatever its length:
-/// owners, current releases' builds, and their procfiles are fetched in batches.
-pub async fn app_dtos(state: &AppState, rows: &[app::Model]) -> Result<Vec<AppDto>, ApiError> {
-    let owners = users::usernames(&state.read, rows.iter().map(|a| a.owner_id)).await?;
-    let current: Vec<(i32, i32)> = rows
-        .iter()
-        .filter_map(|a| Some((a.id, a.current_version?)))
-        .collect();
-    let build_of = releases::current_build_ids(&state.read, &current).await?;
-    let mut procfiles = builds::procfiles(&state.read, build_of.values().copied()).await?;
-    rows.iter()
-        .map(|app| {
-            let procfile_structure = build_of
-                .get(&app.id)
-                .and_then(|b| procfiles.remove(b))
-                .unwrap_or_default();
-            Ok(AppDto {
-                uuid: app.uuid.to_string(),
-                id: app.name.clone(),
-                owner: owners.get(&app.owner_id).cloned().unwrap_or_default(),
-                structure: apps::structure(app)?,
-                procfile_structure,
-                url: format!("{}.{}", app.name, state.settings.platform_domain),
-                created: fmt_time(&app.created),
-                updated: fmt_time(&app.updated),
-            })
-        })
-        .collect()
+fn dto(state: &AppState, app: &app::Model, owner: String) -> Result<AppDto, ApiError> {
+    Ok(AppDto {
+        uuid: app.uuid.to_string(),
+        id: app.name.clone(),
+        owner,
+        structure: apps::structure(app)?,
+        procfile_structure: apps::procfile(app)?,
+        url: format!("{}.{}", app.name, state.settings.platform_domain),
+        created: fmt_time(&app.created),
+        updated: fmt_time(&app.updated),
+    })
 }
 
-/// The DTO of one app.
+/// The DTO of one app (one query, for its owner's name).
 pub async fn app_dto(state: &AppState, app: &app::Model) -> Result<AppDto, ApiError> {
-    app_dtos(state, std::slice::from_ref(app))
+    let owner = users::by_id(&state.read, app.owner_id)
         .await?
-        .pop()
-        .ok_or_else(|| ApiError::Internal("no DTO for an app".into()))
+        .map(|u| u.username)
+        .unwrap_or_default();
+    dto(state, app, owner)
 }
 
 /// Create request.
@@ -113,7 +97,11 @@ impl AppsApi {
         let p = apps::visible(&st.read, auth.0.id(), auth.0.is_admin(), page)
             .await
             .map_err(ApiError::from)?;
-        let rows = app_dtos(st, &p.items).await?;
+        let rows = p
+            .items
+            .into_iter()
+            .map(|(a, owner)| dto(st, &a, owner))
+            .collect::<Result<_, _>>()?;
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use drydock_domain::config_vars::{AppConfig, ConfigChange};
+use drydock_domain::DomainError;
 use drydock_entity::entities::app;
+use drydock_entity::store::{apps, configs};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -16,7 +18,7 @@ use crate::auth::TokenAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::usecase::access::{app_for, AppAction};
-use crate::usecase::{config as uc, fmt_time, releases};
+use crate::usecase::{config as uc, fmt_time};
 
 type Section = BTreeMap<String, String>;
 
@@ -78,23 +80,26 @@ pub enum ConfigCreated {
     Created(Json<ConfigDto>),
 }
 
-async fn dto(state: &AppState, app: &app::Model, config: AppConfig) -> Result<ConfigDto, ApiError> {
-    let app = drydock_entity::store::apps::by_name(&state.read, &app.name)
-        .await?
-        .unwrap_or_else(|| app.clone());
-    let current = releases::current(state, &app).await?;
-    let (uuid, owner_id, created) = match current.config_id {
-        Some(id) => {
-            let row = drydock_entity::store::configs::by_id(&state.read, id).await?;
-            row.map(|r| (r.uuid.to_string(), r.owner_id, fmt_time(&r.created)))
-                .unwrap_or_default()
-        }
-        None => (String::new(), app.owner_id, fmt_time(&app.created)),
+/// The config the app currently runs, as the API shows it (one query after the app).
+async fn current_dto(state: &AppState, app: &app::Model) -> Result<ConfigDto, ApiError> {
+    let found = match app.current_version {
+        Some(v) => configs::of_release(&state.read, app.id, v).await?,
+        None => None,
     };
-    let owner = drydock_entity::store::users::by_id(&state.read, owner_id)
-        .await?
-        .map(|u| u.username)
-        .unwrap_or_default();
+    let (uuid, owner, created, config) = match found {
+        Some((row, owner)) => (
+            row.uuid.to_string(),
+            owner,
+            fmt_time(&row.created),
+            configs::data(&row)?,
+        ),
+        None => (
+            String::new(),
+            String::new(),
+            fmt_time(&app.created),
+            AppConfig::default(),
+        ),
+    };
     Ok(ConfigDto {
         uuid,
         app: app.name.clone(),
@@ -128,8 +133,7 @@ impl ConfigApi {
     ) -> poem::Result<Json<ConfigDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let current = releases::current(st, &app).await?;
-        Ok(Json(dto(st, &app, current.config).await?))
+        Ok(Json(current_dto(st, &app).await?))
     }
 
     /// Merge changes into the config and release them.
@@ -152,7 +156,11 @@ impl ConfigApi {
             registry: b.registry.unwrap_or_default(),
             healthcheck: b.healthcheck.unwrap_or_default(),
         };
-        let config = uc::set(st, &auth.0, &app, change).await?;
-        Ok(ConfigCreated::Created(Json(dto(st, &app, config).await?)))
+        uc::set(st, &auth.0, &app, change).await?;
+        let app = apps::by_name(&st.db, &app.name)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
+        Ok(ConfigCreated::Created(Json(current_dto(st, &app).await?)))
     }
 }

@@ -1,8 +1,7 @@
 //! `/v2/apps/<id>/releases`: history, one version, rollback.
 
 use drydock_domain::DomainError;
-use drydock_entity::entities::release;
-use drydock_entity::store::{builds, configs, releases, users};
+use drydock_entity::store::releases::{self, ReleaseRow};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -13,7 +12,6 @@ use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
 use crate::pagination::{page_request, paginate, Paginated};
-use crate::state::AppState;
 use crate::usecase::access::{app_for, AppAction};
 use crate::usecase::{fmt_time, releases as uc};
 
@@ -46,37 +44,21 @@ pub struct ReleaseDto {
     pub build: Option<String>,
 }
 
-async fn dtos(
-    state: &AppState,
-    app: &str,
-    rows: &[release::Model],
-) -> Result<Vec<ReleaseDto>, ApiError> {
-    let owners = users::usernames(&state.read, rows.iter().map(|r| r.owner_id)).await?;
-    let cfgs = configs::uuids(&state.read, rows.iter().map(|r| r.config_id)).await?;
-    let blds = builds::uuids(&state.read, rows.iter().filter_map(|r| r.build_id)).await?;
-    Ok(rows
-        .iter()
-        .map(|r| ReleaseDto {
-            uuid: r.uuid.to_string(),
-            app: app.to_owned(),
-            owner: owners.get(&r.owner_id).cloned().unwrap_or_default(),
-            created: fmt_time(&r.created),
-            updated: fmt_time(&r.updated),
-            version: r.version,
-            summary: r.summary.clone(),
-            failed: r.state == releases::FAILED,
-            state: r.state.clone(),
-            exception: r.exception.clone(),
-            config: cfgs
-                .get(&r.config_id)
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            build: r
-                .build_id
-                .and_then(|b| blds.get(&b))
-                .map(ToString::to_string),
-        })
-        .collect())
+fn dto(app: &str, r: ReleaseRow) -> ReleaseDto {
+    ReleaseDto {
+        uuid: r.uuid.to_string(),
+        app: app.to_owned(),
+        owner: r.owner,
+        created: fmt_time(&r.created),
+        updated: fmt_time(&r.updated),
+        version: r.version,
+        summary: r.summary,
+        failed: r.state == releases::FAILED,
+        state: r.state,
+        exception: r.exception,
+        config: r.config_uuid.to_string(),
+        build: r.build_uuid.map(|b| b.to_string()),
+    }
 }
 
 /// Rollback request.
@@ -117,10 +99,10 @@ impl ReleasesApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
-        let p = releases::list(&st.read, app.id, page)
+        let p = releases::page_rows(&st.read, app.id, page)
             .await
             .map_err(ApiError::from)?;
-        let rows = dtos(st, &app.name, &p.items).await?;
+        let rows = p.items.into_iter().map(|r| dto(&app.name, r)).collect();
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 
@@ -142,12 +124,11 @@ impl ReleasesApi {
             .unwrap_or(&version.0)
             .parse()
             .map_err(|_| not_found())?;
-        let row = releases::by_version(&st.read, app.id, v)
+        let row = releases::row(&st.read, app.id, v)
             .await
             .map_err(ApiError::from)?
             .ok_or_else(not_found)?;
-        let mut rows = dtos(st, &app.name, std::slice::from_ref(&row)).await?;
-        Ok(Json(rows.pop().ok_or_else(not_found)?))
+        Ok(Json(dto(&app.name, row)))
     }
 
     /// Roll back to an earlier release (a new release with its build and config).

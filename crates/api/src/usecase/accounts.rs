@@ -6,7 +6,7 @@ use drydock_domain::password::{self, Verification};
 use drydock_domain::token::PlainToken;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
-use drydock_entity::store::{apps, tokens, users, PageRequest};
+use drydock_entity::store::{apps, tokens, users};
 use drydock_entity::StoreError;
 use regex::Regex;
 
@@ -241,20 +241,7 @@ pub async fn cancel(
     username: Option<&str>,
 ) -> Result<(), ApiError> {
     let target = target_user(state, caller, username).await?;
-    let owned = apps::visible(
-        &state.db,
-        target.id,
-        false,
-        PageRequest {
-            offset: 0,
-            limit: 1000,
-        },
-    )
-    .await?
-    .items
-    .into_iter()
-    .filter(|a| a.owner_id == target.id)
-    .count();
+    let owned = apps::count_owned(&state.db, target.id).await?;
     if owned > 0 {
         return Err(DomainError::Conflict(format!(
             "{} still has applications assigned. Delete or transfer ownership",

@@ -30,7 +30,14 @@ pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
         if deployed == u32::try_from(pending.version).ok() {
             releases::set_state(&state.db, pending.id, releases::SUCCEEDED, None).await?;
             if app.current_version.unwrap_or(0) < pending.version {
-                apps::set_current(&state.db, app.id, pending.version).await?;
+                let spec = rel::spec_for(state, &app.name, &pending).await?;
+                apps::set_current(
+                    &state.db,
+                    app.id,
+                    pending.version,
+                    &rel::procfile_strings(&spec.procfile),
+                )
+                .await?;
             }
             report.push(format!(
                 "{}: v{} was applied before the interruption; marked succeeded",

@@ -143,6 +143,14 @@ pub async fn spec_for(
     })
 }
 
+/// A procfile as stored: plain strings.
+pub fn procfile_strings(procfile: &BTreeMap<ProcessType, String>) -> BTreeMap<String, String> {
+    procfile
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
 /// A stored build's procfile as validated types.
 pub fn typed_procfile(b: &build::Model) -> Result<BTreeMap<ProcessType, String>, ApiError> {
     Ok(procfile::parse(&builds::procfile(b)?)?)
@@ -160,7 +168,13 @@ pub async fn apply(
     match state.platform.apply_release(&name, &spec).await {
         Ok(()) => {
             releases::set_state(&state.db, rel.id, releases::SUCCEEDED, None).await?;
-            apps::set_current(&state.db, app.id, rel.version).await?;
+            apps::set_current(
+                &state.db,
+                app.id,
+                rel.version,
+                &procfile_strings(&spec.procfile),
+            )
+            .await?;
             events::record(&state.db, app.id, &rel.summary).await?;
             if spec.image.is_some() {
                 let fresh = apps::by_name(&state.db, &app.name)

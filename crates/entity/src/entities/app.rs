@@ -15,6 +15,8 @@ pub struct Model {
     pub owner_id: i32,
     /// JSON object: process type → container count.
     pub structure: String,
+    /// JSON object: process type → command of the current release's build (`{}` without one).
+    pub procfile: String,
     /// The version of the release Dokku runs; `None` before the first succeeds.
     pub current_version: Option<i32>,
     /// The highest version ever allocated; versions are never reused.
@@ -23,8 +25,22 @@ pub struct Model {
     pub updated: DateTimeUtc,
 }
 
-/// No declared relations: the store joins explicitly.
+/// An app belongs to its owner; app lists join the owner's name in.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The owner.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::OwnerId",
+        to = "super::user::Column::Id"
+    )]
+    Owner,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Owner.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

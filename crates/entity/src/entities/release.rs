@@ -23,8 +23,30 @@ pub struct Model {
     pub updated: DateTimeUtc,
 }
 
-/// No declared relations: the store joins explicitly.
+/// What a release points at; release lists join them in one query.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// Who caused the release.
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::OwnerId",
+        to = "super::user::Column::Id"
+    )]
+    Owner,
+    /// Its config snapshot.
+    #[sea_orm(
+        belongs_to = "super::config::Entity",
+        from = "Column::ConfigId",
+        to = "super::config::Column::Id"
+    )]
+    Config,
+    /// Its build, if any.
+    #[sea_orm(
+        belongs_to = "super::build::Entity",
+        from = "Column::BuildId",
+        to = "super::build::Column::Id"
+    )]
+    Build,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{Page, PageRequest};
-use crate::entities::{app, collaborator};
+use crate::entities::{app, collaborator, user};
 use crate::StoreError;
 
 /// Inserts an app with no releases yet; a taken name is a [`StoreError::Conflict`].
@@ -25,6 +25,7 @@ pub async fn create(
         name: Set(name.to_owned()),
         owner_id: Set(owner_id),
         structure: Set("{}".into()),
+        procfile: Set("{}".into()),
         current_version: Set(None),
         last_version: Set(0),
         created: Set(now),
@@ -67,13 +68,14 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreErro
         .await?)
 }
 
-/// Apps a user may see: all for an admin, else owned or shared with them.
+/// Apps a user may see (all for an admin, else owned or shared with them),
+/// each with its owner's username, in one query (plus a count when the page is full).
 pub async fn visible(
     db: &impl ConnectionTrait,
     user_id: i32,
     admin: bool,
     page: PageRequest,
-) -> Result<Page<app::Model>, StoreError> {
+) -> Result<Page<(app::Model, String)>, StoreError> {
     let mut q = app::Entity::find().order_by_asc(app::Column::Name);
     if !admin {
         let shared = Query::select()
@@ -87,7 +89,22 @@ pub async fn visible(
                 .add(app::Column::Id.in_subquery(shared)),
         );
     }
-    super::fetch_page(db, q, page).await
+    let rows = q
+        .clone()
+        .find_also_related(user::Entity)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(db)
+        .await?;
+    let total = match super::known_total(&page, rows.len()) {
+        Some(t) => t,
+        None => q.count(db).await?,
+    };
+    let items = rows
+        .into_iter()
+        .map(|(a, u)| (a, u.map(|u| u.username).unwrap_or_default()))
+        .collect();
+    Ok(Page { items, total })
 }
 
 /// Takes the next release version: the caller holds the app's lock in `db`'s transaction.
@@ -109,16 +126,23 @@ pub async fn set_current(
     db: &impl ConnectionTrait,
     id: i32,
     version: i32,
+    procfile: &BTreeMap<String, String>,
 ) -> Result<(), StoreError> {
     app::ActiveModel {
         id: Set(id),
         current_version: Set(Some(version)),
+        procfile: Set(serde_json::to_string(procfile)?),
         updated: Set(Utc::now()),
         ..Default::default()
     }
     .update(db)
     .await?;
     Ok(())
+}
+
+/// The current build's process types and commands.
+pub fn procfile(app: &app::Model) -> Result<BTreeMap<String, String>, StoreError> {
+    Ok(serde_json::from_str(&app.procfile)?)
 }
 
 /// The stored scale, process type → count.
@@ -164,4 +188,12 @@ pub async fn set_owner(
 pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
     app::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
+}
+
+/// How many apps a user owns (an owner of apps cannot cancel their account).
+pub async fn count_owned(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, StoreError> {
+    Ok(app::Entity::find()
+        .filter(app::Column::OwnerId.eq(user_id))
+        .count(db)
+        .await?)
 }

@@ -67,34 +67,3 @@ pub async fn list(
 pub fn procfile(row: &build::Model) -> Result<BTreeMap<String, String>, StoreError> {
     Ok(serde_json::from_str(&row.procfile)?)
 }
-
-/// Build uuids for a set of ids, in one query, for release lists.
-pub async fn uuids(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i32>,
-) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
-    super::uuids_by_id::<build::Entity, _>(db, build::Column::Id, build::Column::Uuid, ids).await
-}
-
-/// The procfiles of a set of builds, in one query.
-pub async fn procfiles(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i32>,
-) -> Result<std::collections::HashMap<i32, BTreeMap<String, String>>, StoreError> {
-    use sea_orm::QuerySelect;
-    let ids: Vec<i32> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i32, String)> = build::Entity::find()
-        .select_only()
-        .column(build::Column::Id)
-        .column(build::Column::Procfile)
-        .filter(build::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|(id, p)| Ok((id, serde_json::from_str(&p)?)))
-        .collect()
-}

@@ -39,10 +39,26 @@ pub fn data(row: &config::Model) -> Result<AppConfig, StoreError> {
     Ok(serde_json::from_str(&row.data)?)
 }
 
-/// Config uuids for a set of ids, in one query, for release lists.
-pub async fn uuids(
+/// The config of an app's release `version`, with its writer's username, in one query.
+pub async fn of_release(
     db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = i32>,
-) -> Result<std::collections::HashMap<i32, uuid::Uuid>, StoreError> {
-    super::uuids_by_id::<config::Entity, _>(db, config::Column::Id, config::Column::Uuid, ids).await
+    app_id: i32,
+    version: i32,
+) -> Result<Option<(config::Model, String)>, StoreError> {
+    use sea_orm::sea_query::Query;
+    use sea_orm::{ColumnTrait, QueryFilter};
+
+    use crate::entities::{release, user};
+    let config_id = Query::select()
+        .column(release::Column::ConfigId)
+        .from(release::Entity)
+        .and_where(release::Column::AppId.eq(app_id))
+        .and_where(release::Column::Version.eq(version))
+        .to_owned();
+    let row = config::Entity::find()
+        .filter(config::Column::Id.in_subquery(config_id))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    Ok(row.map(|(c, u)| (c, u.map(|u| u.username).unwrap_or_default())))
 }

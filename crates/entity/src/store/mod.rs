@@ -32,7 +32,13 @@ pub struct PageRequest {
     pub limit: u64,
 }
 
-/// Runs `query` for one page and counts all its rows, for list endpoints.
+/// The total a first page implies on its own: a first page that is not full holds every row.
+pub fn known_total(page: &PageRequest, rows: usize) -> Option<u64> {
+    (page.offset == 0 && (rows as u64) < page.limit).then_some(rows as u64)
+}
+
+/// Runs `query` for one page and counts all its rows (skipping the count when
+/// the page itself shows the total), for list endpoints.
 pub async fn fetch_page<E, C>(
     db: &C,
     query: sea_orm::Select<E>,
@@ -44,34 +50,15 @@ where
     C: sea_orm::ConnectionTrait,
 {
     use sea_orm::{PaginatorTrait, QuerySelect};
-    let total = query.clone().count(db).await?;
-    let items = query.offset(page.offset).limit(page.limit).all(db).await?;
-    Ok(Page { items, total })
-}
-
-/// Maps row ids to their uuids in one query (for lists that show related objects by uuid).
-pub async fn uuids_by_id<E, C>(
-    db: &C,
-    id: E::Column,
-    uuid: E::Column,
-    ids: impl IntoIterator<Item = i32>,
-) -> Result<std::collections::HashMap<i32, uuid::Uuid>, crate::StoreError>
-where
-    E: sea_orm::EntityTrait,
-    C: sea_orm::ConnectionTrait,
-{
-    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-    let ids: Vec<i32> = ids.into_iter().collect();
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let rows: Vec<(i32, uuid::Uuid)> = E::find()
-        .select_only()
-        .column(id)
-        .column(uuid)
-        .filter(id.is_in(ids))
-        .into_tuple()
+    let items = query
+        .clone()
+        .offset(page.offset)
+        .limit(page.limit)
         .all(db)
         .await?;
-    Ok(rows.into_iter().collect())
+    let total = match known_total(&page, items.len()) {
+        Some(total) => total,
+        None => query.count(db).await?,
+    };
+    Ok(Page { items, total })
 }

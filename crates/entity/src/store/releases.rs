@@ -85,21 +85,91 @@ pub async fn latest(
         .await?)
 }
 
-/// An app's releases, newest first, one page (uses the `(app, version)` index).
-pub async fn list(
+/// A release as lists show it: the row plus its owner's name and the uuids it points at.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct ReleaseRow {
+    /// Stable id.
+    pub uuid: uuid::Uuid,
+    /// Version number.
+    pub version: i32,
+    /// Summary line.
+    pub summary: String,
+    /// Apply state.
+    pub state: String,
+    /// Why applying failed.
+    pub exception: Option<String>,
+    /// Creation time.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// Last state change.
+    pub updated: chrono::DateTime<chrono::Utc>,
+    /// Who caused it.
+    pub owner: String,
+    /// Its config's uuid.
+    pub config_uuid: uuid::Uuid,
+    /// Its build's uuid.
+    pub build_uuid: Option<uuid::Uuid>,
+}
+
+fn rows_query(app_id: i32) -> sea_orm::Select<release::Entity> {
+    use crate::entities::{build, config, user};
+    use sea_orm::{JoinType, RelationTrait};
+    release::Entity::find()
+        .select_only()
+        .columns([
+            release::Column::Uuid,
+            release::Column::Version,
+            release::Column::Summary,
+            release::Column::State,
+            release::Column::Exception,
+            release::Column::Created,
+            release::Column::Updated,
+        ])
+        .column_as(user::Column::Username, "owner")
+        .column_as(config::Column::Uuid, "config_uuid")
+        .column_as(build::Column::Uuid, "build_uuid")
+        .join(JoinType::InnerJoin, release::Relation::Owner.def())
+        .join(JoinType::InnerJoin, release::Relation::Config.def())
+        .join(JoinType::LeftJoin, release::Relation::Build.def())
+        .filter(release::Column::AppId.eq(app_id))
+}
+
+/// One page of an app's releases, newest first, each joined with its owner,
+/// config and build in a single query (uses the `(app, version)` index).
+pub async fn page_rows(
     db: &impl ConnectionTrait,
     app_id: i32,
     page: PageRequest,
-) -> Result<Page<release::Model>, StoreError> {
-    let q = release::Entity::find().filter(release::Column::AppId.eq(app_id));
-    let total = q.clone().count(db).await?;
-    let items = q
+) -> Result<Page<ReleaseRow>, StoreError> {
+    let items = rows_query(app_id)
         .order_by_desc(release::Column::Version)
         .offset(page.offset)
         .limit(page.limit)
+        .into_model::<ReleaseRow>()
         .all(db)
         .await?;
+    let total = match super::known_total(&page, items.len()) {
+        Some(t) => t,
+        None => {
+            release::Entity::find()
+                .filter(release::Column::AppId.eq(app_id))
+                .count(db)
+                .await?
+        }
+    };
     Ok(Page { items, total })
+}
+
+/// One release of an app as lists show it.
+pub async fn row(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    version: i32,
+) -> Result<Option<ReleaseRow>, StoreError> {
+    Ok(rows_query(app_id)
+        .filter(release::Column::Version.eq(version))
+        .into_model::<ReleaseRow>()
+        .one(db)
+        .await?)
 }
 
 /// Releases left `pending` (by a crash mid-apply).
@@ -129,35 +199,4 @@ pub async fn set_state(
     .update(db)
     .await?;
     Ok(())
-}
-
-/// The build id of each app's current release, in one query (`(app_id, version)` pairs in).
-pub async fn current_build_ids(
-    db: &impl ConnectionTrait,
-    current: &[(i32, i32)],
-) -> Result<std::collections::HashMap<i32, i32>, StoreError> {
-    use sea_orm::Condition;
-    if current.is_empty() {
-        return Ok(Default::default());
-    }
-    let mut any = Condition::any();
-    for (app_id, version) in current {
-        any = any.add(
-            Condition::all()
-                .add(release::Column::AppId.eq(*app_id))
-                .add(release::Column::Version.eq(*version)),
-        );
-    }
-    let rows: Vec<(i32, Option<i32>)> = release::Entity::find()
-        .select_only()
-        .column(release::Column::AppId)
-        .column(release::Column::BuildId)
-        .filter(any)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(a, b)| Some((a, b?)))
-        .collect())
 }
