@@ -140,7 +140,11 @@ dual_test!(full_release_flow, |app| {
         a.config["HELLO"], "world",
         "rolled back config reached Dokku"
     );
-    assert_eq!(a.deployed_release(), Some(5));
+    assert!(
+        a.containers.iter().all(|c| c.release == Some(5)),
+        "the containers run v5 (same image as v3: restarted, not rebuilt)"
+    );
+    assert_eq!(a.deploy.as_ref().unwrap().image, "nginx:1.25");
     let r = app.get("/v2/apps/flow/releases", &alice).await;
     assert_eq!(r.body["results"][0]["summary"], "alice rolled back to v3");
     assert_eq!(r.body["results"][0]["version"], 5);

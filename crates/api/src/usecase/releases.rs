@@ -165,6 +165,12 @@ pub async fn apply(
 ) -> Result<(), ApiError> {
     let name = AppName::parse(&app.name)?;
     let spec = spec_for(state, &app.name, rel).await?;
+    let previous_build = match app.current_version {
+        Some(v) => releases::by_version(&state.db, app.id, v)
+            .await?
+            .and_then(|r| r.build_id),
+        None => None,
+    };
     match state.platform.apply_release(&name, &spec).await {
         Ok(()) => {
             releases::set_state(&state.db, rel.id, releases::SUCCEEDED, None).await?;
@@ -176,7 +182,9 @@ pub async fn apply(
             )
             .await?;
             events::record(&state.db, app.id, &rel.summary).await?;
-            if spec.image.is_some() {
+            // A new build (or a rollback to another one) may bring process types
+            // Dokku starts at zero; a config change keeps the running formation.
+            if spec.image.is_some() && rel.build_id != previous_build {
                 let fresh = apps::by_name(&state.db, &app.name)
                     .await?
                     .unwrap_or_else(|| app.clone());

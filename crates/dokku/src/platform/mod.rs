@@ -34,6 +34,10 @@ pub use run::{EXIT_MARKER, RUN_SCRIPT, RUN_WRAPPER};
 pub struct DokkuPlatform {
     client: DaemonClient,
     spool: Spool,
+    /// Per app, a fingerprint of what this process last deployed from an archive
+    /// (image, process types, health checks). A release that changes none of it
+    /// is applied with `ps:restart` instead of a new archive deploy.
+    deployed: std::sync::Mutex<std::collections::HashMap<String, u64>>,
 }
 
 /// How long a command may take.
@@ -53,6 +57,7 @@ impl DokkuPlatform {
         Self {
             client: DaemonClient::new(settings),
             spool,
+            deployed: Default::default(),
         }
     }
 
@@ -105,6 +110,7 @@ impl Platform for DokkuPlatform {
 
     #[tracing::instrument(skip_all, fields(app = %app))]
     async fn destroy_app(&self, app: &AppName) -> Result<(), PlatformError> {
+        release::forget(self, app);
         let cmd = Command::new("apps:destroy")
             .global(GlobalFlag::Force)
             .app(app);

@@ -37,11 +37,55 @@ pub(super) async fn apply(
     app: &AppName,
     spec: &ReleaseSpec,
 ) -> Result<(), PlatformError> {
+    let result = apply_inner(p, app, spec).await;
+    if result.is_err() {
+        forget(p, app);
+    }
+    result
+}
+
+/// Drops what this process remembers of an app's deploy (after a failure or
+/// a destroy): the next release with an image deploys its archive again.
+pub(super) fn forget(p: &DokkuPlatform, app: &AppName) {
+    p.deployed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(app.as_str());
+}
+
+/// What a deploy depends on besides config, limits and labels.
+fn deploy_fingerprint(spec: &ReleaseSpec, image: &str, web_is_cmd: bool) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    image.hash(&mut h);
+    spec.procfile.hash(&mut h);
+    serde_json::to_string(&spec.healthchecks)
+        .unwrap_or_default()
+        .hash(&mut h);
+    web_is_cmd.hash(&mut h);
+    h.finish()
+}
+
+async fn apply_inner(
+    p: &DokkuPlatform,
+    app: &AppName,
+    spec: &ReleaseSpec,
+) -> Result<(), PlatformError> {
     let image = spec.image.as_deref().map(ImageRef::parse).transpose()?;
-    let archive = image
-        .as_ref()
-        .map(|i| release_archive(spec, i, spec.procfile.is_empty()))
-        .transpose()?;
+    let fingerprint = spec
+        .image
+        .as_deref()
+        .map(|i| deploy_fingerprint(spec, i, spec.procfile.is_empty()));
+    let unchanged = fingerprint.is_some()
+        && p.deployed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(app.as_str())
+            == fingerprint.as_ref();
+    let archive = match &image {
+        Some(i) if !unchanged => Some(release_archive(spec, i, spec.procfile.is_empty())?),
+        _ => None,
+    };
     let options = reports::deploy_options(p, app).await?;
     let web_is_cmd = match image {
         Some(_) => spec.procfile.is_empty(),
@@ -63,7 +107,13 @@ pub(super) async fn apply(
         let file = p.spool.write("tar", &bytes, PUBLIC_MODE)?;
         let deploy = Command::new("git:from-archive").app(app).spool_url(&file);
         p.send(deploy, Class::Deploy).await?;
-    } else if p.is_deployed(app).await? {
+        if let Some(f) = fingerprint {
+            p.deployed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(app.as_str().to_owned(), f);
+        }
+    } else if unchanged || p.is_deployed(app).await? {
         p.send(Command::new("ps:restart").app(app), Class::Deploy)
             .await?;
     }

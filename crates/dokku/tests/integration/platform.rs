@@ -219,15 +219,23 @@ async fn releases_reconcile_config_limits_and_labels() {
         a.docker_options["deploy"],
         vec!["--label=com.drycc.release=v4"]
     );
-    assert_eq!(a.deploy_count, 2);
+    assert_eq!(
+        a.deploy_count, 1,
+        "same image, process types and health checks: no new archive"
+    );
+    assert_eq!(
+        a.restarts, 1,
+        "a restart picks up the new config, limits and label"
+    );
+    assert!(a.containers.iter().all(|c| c.release == Some(4)));
     assert_eq!(t.platform.deployed_release(&shop).await.unwrap(), Some(4));
 
     // Config-only release of a deployed app: restart, new label on the containers.
     let v5 = release(5, None, &[("KEEP", "same")]);
     t.platform.apply_release(&shop, &v5).await.unwrap();
     let a = t.sim.state().apps["shop"].clone();
-    assert_eq!(a.restarts, 1);
-    assert_eq!(a.deploy_count, 2);
+    assert_eq!(a.restarts, 2);
+    assert_eq!(a.deploy_count, 1);
     assert!(a.containers.iter().all(|c| c.release == Some(5)));
     assert_eq!(t.platform.deployed_release(&shop).await.unwrap(), Some(5));
     assert!(t
