@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use drydock_domain::DomainError;
 use drydock_entity::entities::app;
+use drydock_entity::store::apps::AppRow;
 use drydock_entity::store::{apps, users};
+use drydock_entity::StoreError;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -40,14 +42,14 @@ pub struct AppDto {
     pub updated: String,
 }
 
-fn dto(state: &AppState, app: &app::Model, owner: String) -> Result<AppDto, ApiError> {
+fn dto(state: &AppState, app: AppRow) -> Result<AppDto, ApiError> {
     Ok(AppDto {
         uuid: app.uuid.to_string(),
-        id: app.name.clone(),
-        owner,
-        structure: apps::structure(app)?,
-        procfile_structure: apps::procfile(app)?,
         url: format!("{}.{}", app.name, state.settings.platform_domain),
+        id: app.name,
+        owner: app.owner,
+        structure: serde_json::from_str(&app.structure).map_err(StoreError::from)?,
+        procfile_structure: serde_json::from_str(&app.procfile).map_err(StoreError::from)?,
         created: fmt_time(&app.created),
         updated: fmt_time(&app.updated),
     })
@@ -59,7 +61,16 @@ pub async fn app_dto(state: &AppState, app: &app::Model) -> Result<AppDto, ApiEr
         .await?
         .map(|u| u.username)
         .unwrap_or_default();
-    dto(state, app, owner)
+    let row = AppRow {
+        uuid: app.uuid,
+        name: app.name.clone(),
+        structure: app.structure.clone(),
+        procfile: app.procfile.clone(),
+        created: app.created,
+        updated: app.updated,
+        owner,
+    };
+    dto(state, row)
 }
 
 /// Create request.
@@ -100,7 +111,7 @@ impl AppsApi {
         let rows = p
             .items
             .into_iter()
-            .map(|(a, owner)| dto(st, &a, owner))
+            .map(|a| dto(st, a))
             .collect::<Result<_, _>>()?;
         Ok(Json(paginate(req, page, p.total, rows)))
     }

@@ -15,9 +15,22 @@ pub mod pods;
 pub mod reconcile;
 pub mod releases;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Timestamps as the reference prints them: `2026-11-22T07:34:04Z`.
 pub fn fmt_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_print_like_the_reference() {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 7, 34, 4)
+            .unwrap();
+        assert_eq!(super::fmt_time(&t), "2026-11-22T07:34:04Z");
+    }
 }

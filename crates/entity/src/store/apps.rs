@@ -6,7 +6,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 
 use super::{Page, PageRequest};
@@ -68,6 +68,25 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreErro
         .await?)
 }
 
+/// An app as lists show it: only the columns the API prints, and the owner's name.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct AppRow {
+    /// Stable id.
+    pub uuid: uuid::Uuid,
+    /// The app's name.
+    pub name: String,
+    /// JSON scale record.
+    pub structure: String,
+    /// JSON procfile of the current build.
+    pub procfile: String,
+    /// Creation time.
+    pub created: chrono::DateTime<Utc>,
+    /// Last change.
+    pub updated: chrono::DateTime<Utc>,
+    /// Owner's username.
+    pub owner: String,
+}
+
 /// Apps a user may see (all for an admin, else owned or shared with them),
 /// each with its owner's username, in one query (plus a count when the page is full).
 pub async fn visible(
@@ -75,7 +94,7 @@ pub async fn visible(
     user_id: i32,
     admin: bool,
     page: PageRequest,
-) -> Result<Page<(app::Model, String)>, StoreError> {
+) -> Result<Page<AppRow>, StoreError> {
     let mut q = app::Entity::find().order_by_asc(app::Column::Name);
     if !admin {
         let shared = Query::select()
@@ -89,21 +108,28 @@ pub async fn visible(
                 .add(app::Column::Id.in_subquery(shared)),
         );
     }
-    let rows = q
+    let items = q
         .clone()
-        .find_also_related(user::Entity)
+        .select_only()
+        .columns([
+            app::Column::Uuid,
+            app::Column::Name,
+            app::Column::Structure,
+            app::Column::Procfile,
+            app::Column::Created,
+            app::Column::Updated,
+        ])
+        .column_as(user::Column::Username, "owner")
+        .join(sea_orm::JoinType::InnerJoin, app::Relation::Owner.def())
         .offset(page.offset)
         .limit(page.limit)
+        .into_model::<AppRow>()
         .all(db)
         .await?;
-    let total = match super::known_total(&page, rows.len()) {
+    let total = match super::known_total(&page, items.len()) {
         Some(t) => t,
         None => q.count(db).await?,
     };
-    let items = rows
-        .into_iter()
-        .map(|(a, u)| (a, u.map(|u| u.username).unwrap_or_default()))
-        .collect();
     Ok(Page { items, total })
 }
 
@@ -138,11 +164,6 @@ pub async fn set_current(
     .update(db)
     .await?;
     Ok(())
-}
-
-/// The current build's process types and commands.
-pub fn procfile(app: &app::Model) -> Result<BTreeMap<String, String>, StoreError> {
-    Ok(serde_json::from_str(&app.procfile)?)
 }
 
 /// The stored scale, process type → count.
