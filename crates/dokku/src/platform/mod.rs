@@ -34,10 +34,11 @@ pub use run::{EXIT_MARKER, RUN_SCRIPT, RUN_WRAPPER};
 pub struct DokkuPlatform {
     client: DaemonClient,
     spool: Spool,
-    /// Per app, a fingerprint of what this process last deployed from an archive
-    /// (image, process types, health checks). A release that changes none of it
-    /// is applied with `ps:restart` instead of a new archive deploy.
-    deployed: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    /// Per app, what this process last applied (see `release::Applied`): a
+    /// release that changes no image, process type or health check is applied
+    /// with `ps:restart` instead of a new archive deploy, and without reading
+    /// Dokku's state back first. Forgotten after any failure.
+    applied: std::sync::Mutex<std::collections::HashMap<String, release::Applied>>,
 }
 
 /// How long a command may take.
@@ -57,7 +58,7 @@ impl DokkuPlatform {
         Self {
             client: DaemonClient::new(settings),
             spool,
-            deployed: Default::default(),
+            applied: Default::default(),
         }
     }
 

@@ -44,10 +44,22 @@ pub(super) async fn apply(
     result
 }
 
+/// What this process last applied to an app: Dokku's environment, limits and
+/// deploy options after that apply, and the fingerprint of its last archive deploy.
+/// Lets the next release skip reading them back (three `*:report`/`export`
+/// commands, each a `dokku` process on a real host).
+#[derive(Debug, Clone)]
+pub(super) struct Applied {
+    env: BTreeMap<String, String>,
+    limits: LimitArgs,
+    options: Vec<String>,
+    deploy: Option<u64>,
+}
+
 /// Drops what this process remembers of an app's deploy (after a failure or
 /// a destroy): the next release with an image deploys its archive again.
 pub(super) fn forget(p: &DokkuPlatform, app: &AppName) {
-    p.deployed
+    p.applied
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(app.as_str());
@@ -76,61 +88,84 @@ async fn apply_inner(
         .image
         .as_deref()
         .map(|i| deploy_fingerprint(spec, i, spec.procfile.is_empty()));
-    let unchanged = fingerprint.is_some()
-        && p.deployed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(app.as_str())
-            == fingerprint.as_ref();
+    let known = p
+        .applied
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(app.as_str())
+        .cloned();
+    let unchanged = fingerprint.is_some() && known.as_ref().and_then(|k| k.deploy) == fingerprint;
     let archive = match &image {
         Some(i) if !unchanged => Some(release_archive(spec, i, spec.procfile.is_empty())?),
         _ => None,
     };
-    let options = reports::deploy_options(p, app).await?;
+    // What Dokku holds now: what this process last applied, or else read back.
+    let before = match known {
+        Some(k) => k,
+        None => Applied {
+            env: p
+                .send(
+                    Command::new("config:export")
+                        .literal("--format")
+                        .literal("json")
+                        .app(app),
+                    Class::Quick,
+                )
+                .await?
+                .json()?,
+            limits: current_limits(&reports::report(p, "resource:report", app).await?),
+            options: reports::deploy_options(p, app).await?,
+            deploy: None,
+        },
+    };
     let web_is_cmd = match image {
         Some(_) => spec.procfile.is_empty(),
-        None => options.iter().any(|o| o == WEB_IS_CMD_LABEL),
+        None => before.options.iter().any(|o| o == WEB_IS_CMD_LABEL),
     };
 
-    sync_config(p, app, &spec.env).await?;
-    sync_limits(p, app, &spec.limits, web_is_cmd).await?;
-    sync_labels(
+    let env = sync_config(p, app, &spec.env, before.env).await?;
+    let limits = sync_limits(p, app, &spec.limits, web_is_cmd, &before.limits).await?;
+    let options = sync_labels(
         p,
         app,
-        &options,
+        &before.options,
         spec.version,
         image.is_some().then_some(web_is_cmd),
     )
     .await?;
 
-    if let Some(bytes) = archive {
+    let deploy = if let Some(bytes) = archive {
         let file = p.spool.write("tar", &bytes, PUBLIC_MODE)?;
         let deploy = Command::new("git:from-archive").app(app).spool_url(&file);
         p.send(deploy, Class::Deploy).await?;
-        if let Some(f) = fingerprint {
-            p.deployed
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(app.as_str().to_owned(), f);
+        fingerprint
+    } else {
+        if unchanged || p.is_deployed(app).await? {
+            p.send(Command::new("ps:restart").app(app), Class::Deploy)
+                .await?;
         }
-    } else if unchanged || p.is_deployed(app).await? {
-        p.send(Command::new("ps:restart").app(app), Class::Deploy)
-            .await?;
-    }
+        before.deploy
+    };
+    let applied = Applied {
+        env,
+        limits,
+        options,
+        deploy,
+    };
+    p.applied
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(app.as_str().to_owned(), applied);
     Ok(())
 }
 
+/// Sets and unsets what differs from `current`; returns the environment Dokku then holds.
 async fn sync_config(
     p: &DokkuPlatform,
     app: &AppName,
     env: &BTreeMap<ConfigKey, String>,
-) -> Result<(), PlatformError> {
-    let export = Command::new("config:export")
-        .literal("--format")
-        .literal("json")
-        .app(app);
-    let current: BTreeMap<String, String> = p.send(export, Class::Quick).await?.json()?;
-
+    mut current: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, PlatformError> {
     let changed: Vec<(&ConfigKey, &String)> = env
         .iter()
         .filter(|(k, v)| current.get(k.as_str()) != Some(*v))
@@ -167,7 +202,13 @@ async fn sync_config(
         }
         p.send(unset, Class::Quick).await?;
     }
-    Ok(())
+    for key in &dropped {
+        current.remove(key.as_str());
+    }
+    for (k, v) in env {
+        current.insert(k.as_str().to_owned(), v.clone());
+    }
+    Ok(current)
 }
 
 async fn config_set(
@@ -189,13 +230,14 @@ async fn config_set(
 /// The `(memory, cpu)` arguments per Dokku process type, as `resource:report` shows them.
 type LimitArgs = BTreeMap<String, (Option<String>, Option<String>)>;
 
+/// Sets and clears what differs from `current`; returns the limits Dokku then holds.
 async fn sync_limits(
     p: &DokkuPlatform,
     app: &AppName,
     limits: &Limits,
     web_is_cmd: bool,
-) -> Result<(), PlatformError> {
-    let current = current_limits(&reports::report(p, "resource:report", app).await?);
+    current: &LimitArgs,
+) -> Result<LimitArgs, PlatformError> {
     let mut desired: BTreeMap<ProcessType, (Option<&MemoryLimit>, Option<&CpuLimit>)> =
         BTreeMap::new();
     for (t, m) in &limits.memory {
@@ -236,7 +278,15 @@ async fn sync_limits(
         }
         p.send(cmd.app(app), Class::Quick).await?;
     }
-    Ok(())
+    Ok(desired
+        .iter()
+        .map(|(t, (m, c))| {
+            (
+                t.as_str().to_owned(),
+                (m.map(command::memory_value), c.map(CpuLimit::cores)),
+            )
+        })
+        .collect())
 }
 
 fn limit_clear(app: &AppName, t: &ProcessType) -> Command {
@@ -271,7 +321,8 @@ async fn sync_labels(
     options: &[String],
     version: u32,
     web_is_cmd: Option<bool>,
-) -> Result<(), PlatformError> {
+) -> Result<Vec<String>, PlatformError> {
+    let mut after: Vec<String> = options.to_vec();
     let release_prefix = format!("--label={RELEASE_LABEL}=v");
     let current: BTreeSet<&str> = options
         .iter()
@@ -304,6 +355,7 @@ async fn sync_labels(
             }
         };
         p.send(cmd, Class::Quick).await?;
+        after.retain(|o| o != old);
     }
     if !current.contains(wanted.as_str()) {
         let cmd = Command::new("docker-options:add")
@@ -311,6 +363,7 @@ async fn sync_labels(
             .literal("deploy")
             .release_label(version);
         p.send(cmd, Class::Quick).await?;
+        after.push(wanted.clone());
     }
     if web_is_cmd == Some(true) && !current.contains(WEB_IS_CMD_LABEL) {
         let cmd = Command::new("docker-options:add")
@@ -318,8 +371,9 @@ async fn sync_labels(
             .literal("deploy")
             .literal(WEB_IS_CMD_LABEL);
         p.send(cmd, Class::Quick).await?;
+        after.push(WEB_IS_CMD_LABEL.to_owned());
     }
-    Ok(())
+    Ok(after)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use drydock_dokku::sim::Fault;
 use drydock_domain::limits::{CpuLimit, Healthcheck, MemoryLimit};
 use drydock_domain::name::{DomainName, PodName, ProcessType, SshKeyName};
 use drydock_domain::platform::{Platform, PlatformError, PodState, RestartTarget};
@@ -503,4 +504,58 @@ async fn run_commands_exactly_as_typed() {
         .await
         .unwrap();
     assert_eq!(out.exit_code, 137, "killed at the TTL");
+}
+
+#[tokio::test]
+async fn unchanged_deploys_restart_without_reading_back_until_a_failure() {
+    let t = TestEnv::start().await;
+    let shop = app("shop");
+    t.platform.create_app(&shop).await.unwrap();
+    t.platform
+        .apply_release(&shop, &release(1, Some("shop:1"), &[("A", "1")]))
+        .await
+        .unwrap();
+
+    let before = t.sim.commands().len();
+    t.platform
+        .apply_release(&shop, &release(2, Some("shop:1"), &[("A", "2")]))
+        .await
+        .unwrap();
+    let sent: Vec<String> = t.sim.commands()[before..].to_vec();
+    assert!(
+        !sent
+            .iter()
+            .any(|c| c.contains("report") || c.contains("config:export")),
+        "what this process applied is not read back: {sent:?}"
+    );
+    assert!(
+        !sent.iter().any(|c| c.contains("git:from-archive")),
+        "{sent:?}"
+    );
+    assert!(sent.iter().any(|c| c.starts_with("ps:restart")), "{sent:?}");
+    assert_eq!(t.sim.state().apps["shop"].config["A"], "2");
+
+    t.sim.set_fault(Fault::FailNext {
+        count: 1,
+        prefix: Some("ps:restart".into()),
+        message: "restart failed".into(),
+    });
+    t.platform
+        .apply_release(&shop, &release(3, Some("shop:1"), &[("A", "3")]))
+        .await
+        .unwrap_err();
+    let before = t.sim.commands().len();
+    t.platform
+        .apply_release(&shop, &release(4, Some("shop:1"), &[("A", "4")]))
+        .await
+        .unwrap();
+    let sent: Vec<String> = t.sim.commands()[before..].to_vec();
+    assert!(
+        sent.iter().any(|c| c.contains("config:export")),
+        "after a failure Dokku's state is read again: {sent:?}"
+    );
+    assert!(
+        sent.iter().any(|c| c.contains("git:from-archive")),
+        "{sent:?}"
+    );
 }
