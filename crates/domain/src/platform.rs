@@ -54,6 +54,11 @@ pub struct ReleaseSpec {
     pub limits: Limits,
     /// Health checks per process type.
     pub healthchecks: Healthchecks,
+    /// The release this one replaces, as the controller recorded it under the
+    /// app's lock (`None` when unknown). An adapter may trust what it remembers
+    /// of its own last apply only if that was exactly this release: another
+    /// controller process may have applied one since.
+    pub replaces: Option<u32>,
 }
 
 /// Which containers a restart affects.

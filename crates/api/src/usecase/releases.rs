@@ -140,6 +140,7 @@ pub async fn spec_for(
         env: config.environment(app_name, version),
         limits: config.limits(),
         healthchecks: config.healthchecks(),
+        replaces: None,
     })
 }
 
@@ -164,7 +165,8 @@ pub async fn apply(
     rel: &release::Model,
 ) -> Result<(), ApiError> {
     let name = AppName::parse(&app.name)?;
-    let spec = spec_for(state, &app.name, rel).await?;
+    let mut spec = spec_for(state, &app.name, rel).await?;
+    spec.replaces = app.current_version.and_then(|v| u32::try_from(v).ok());
     let previous_build = match app.current_version {
         Some(v) => releases::by_version(&state.db, app.id, v)
             .await?

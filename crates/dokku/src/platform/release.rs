@@ -50,6 +50,7 @@ pub(super) async fn apply(
 /// commands, each a `dokku` process on a real host).
 #[derive(Debug, Clone)]
 pub(super) struct Applied {
+    version: u32,
     env: BTreeMap<String, String>,
     limits: LimitArgs,
     options: Vec<String>,
@@ -93,6 +94,7 @@ async fn apply_inner(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(app.as_str())
+        .filter(|k| spec.replaces == Some(k.version))
         .cloned();
     let unchanged = fingerprint.is_some() && known.as_ref().and_then(|k| k.deploy) == fingerprint;
     let archive = match &image {
@@ -116,6 +118,7 @@ async fn apply_inner(
             limits: current_limits(&reports::report(p, "resource:report", app).await?),
             options: reports::deploy_options(p, app).await?,
             deploy: None,
+            version: 0,
         },
     };
     let web_is_cmd = match image {
@@ -147,6 +150,7 @@ async fn apply_inner(
         before.deploy
     };
     let applied = Applied {
+        version: spec.version,
         env,
         limits,
         options,

@@ -107,6 +107,7 @@ pub fn release(version: u32, image: Option<&str>, pairs: &[(&str, &str)]) -> Rel
         version,
         image: image.map(str::to_owned),
         env: env(pairs),
+        replaces: version.checked_sub(1).filter(|v| *v > 0),
         ..ReleaseSpec::default()
     }
 }

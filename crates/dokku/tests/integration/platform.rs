@@ -559,3 +559,43 @@ async fn unchanged_deploys_restart_without_reading_back_until_a_failure() {
         "{sent:?}"
     );
 }
+
+#[tokio::test]
+async fn memory_is_not_trusted_after_another_controller_applied() {
+    let t = TestEnv::start().await;
+    let other = drydock_dokku::DokkuPlatform::new(crate::harness::settings(&t.dir));
+    let shop = app("shop");
+    t.platform.create_app(&shop).await.unwrap();
+    t.platform
+        .apply_release(&shop, &release(1, Some("shop:1"), &[("A", "1")]))
+        .await
+        .unwrap();
+    other
+        .apply_release(
+            &shop,
+            &release(2, Some("shop:1"), &[("A", "2"), ("B", "x")]),
+        )
+        .await
+        .unwrap();
+    let before = t.sim.commands().len();
+    t.platform
+        .apply_release(&shop, &release(3, Some("shop:1"), &[("A", "3")]))
+        .await
+        .unwrap();
+    let sent: Vec<String> = t.sim.commands()[before..].to_vec();
+    assert!(sent.iter().any(|c| c.contains("config:export")), "{sent:?}");
+    let a = t.sim.state().apps["shop"].clone();
+    assert!(
+        !a.config.contains_key("B"),
+        "the other controller's key is gone"
+    );
+    let release_labels: Vec<&String> = a.docker_options["deploy"]
+        .iter()
+        .filter(|o| o.starts_with("--label=com.drycc.release="))
+        .collect();
+    assert_eq!(
+        release_labels,
+        vec!["--label=com.drycc.release=v3"],
+        "only the current release label remains"
+    );
+}
