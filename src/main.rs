@@ -153,6 +153,24 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send), so
+/// requests in flight finish before the process exits.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let conn = open_db(&args.db).await?;
     tracing::info!(database = %config::redact_url(&args.db.database_url), "database ready");
@@ -185,13 +203,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = poem::listener::TcpListener::bind(args.bind.clone());
     tracing::info!(bind = %args.bind, "drydock listening");
     poem::Server::new(listener)
-        .run_with_graceful_shutdown(
-            drydock_api::routes(state),
-            async {
-                tokio::signal::ctrl_c().await.ok();
-            },
-            None,
-        )
+        .run_with_graceful_shutdown(drydock_api::routes(state), shutdown_signal(), None)
         .await?;
     Ok(())
 }
