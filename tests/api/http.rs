@@ -140,16 +140,44 @@ dual_test!(client_probes_and_settings, |app| {
 #[tokio::test]
 async fn openapi_document_matches_the_checked_in_snapshot() {
     let app = crate::harness::TestApp::spawn(crate::harness::Backend::Sqlite).await;
-    let served = app.call(Method::GET, "/v2/openapi.json", None, None).await.body;
-    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json")).expect("docs/openapi.json");
+    let served = app
+        .call(Method::GET, "/v2/openapi.json", None, None)
+        .await
+        .body;
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json"))
+        .expect("docs/openapi.json");
     let snapshot: serde_json::Value = serde_json::from_str(&file).expect("valid JSON");
-    assert!(served == snapshot, "docs/openapi.json is stale: run `cargo run -- openapi > docs/openapi.json`");
+    assert!(
+        served == snapshot,
+        "docs/openapi.json is stale: run `cargo run -- openapi > docs/openapi.json`"
+    );
     for path in [
-        "/v2/auth/register", "/v2/auth/login", "/v2/auth/cancel", "/v2/auth/whoami", "/v2/auth/tokens", "/v2/auth/passwd",
-        "/v2/users", "/v2/admin/perms", "/v2/admin/perms/{username}", "/v2/apps", "/v2/apps/{id}", "/v2/apps/{id}/config",
-        "/v2/apps/{id}/builds", "/v2/apps/{id}/releases", "/v2/apps/{id}/releases/{version}", "/v2/apps/{id}/releases/rollback",
-        "/v2/apps/{id}/pods", "/v2/apps/{id}/scale", "/v2/apps/{id}/logs", "/v2/apps/{id}/run", "/v2/apps/{id}/domains",
-        "/v2/certs", "/v2/certs/{name}", "/v2/apps/{id}/tls", "/v2/keys", "/v2/apps/{id}/perms",
+        "/v2/auth/register",
+        "/v2/auth/login",
+        "/v2/auth/cancel",
+        "/v2/auth/whoami",
+        "/v2/auth/tokens",
+        "/v2/auth/passwd",
+        "/v2/users",
+        "/v2/admin/perms",
+        "/v2/admin/perms/{username}",
+        "/v2/apps",
+        "/v2/apps/{id}",
+        "/v2/apps/{id}/config",
+        "/v2/apps/{id}/builds",
+        "/v2/apps/{id}/releases",
+        "/v2/apps/{id}/releases/{version}",
+        "/v2/apps/{id}/releases/rollback",
+        "/v2/apps/{id}/pods",
+        "/v2/apps/{id}/scale",
+        "/v2/apps/{id}/logs",
+        "/v2/apps/{id}/run",
+        "/v2/apps/{id}/domains",
+        "/v2/certs",
+        "/v2/certs/{name}",
+        "/v2/apps/{id}/tls",
+        "/v2/keys",
+        "/v2/apps/{id}/perms",
     ] {
         assert!(snapshot["paths"][path].is_object(), "{path} is documented");
     }
