@@ -13,7 +13,11 @@ use drydock_domain::DomainError;
 
 const BAR_SUBJECT: &str =
     "/C=US/ST=CA/L=San Francisco/O=Drycc/OU=Engineering/CN=bar.com/emailAddress=engineering@drycc.cc";
-const REFERENCE_CERTS: &str = "/work/shared/reference/certs";
+/// The original Deis controller test suite's certificates (expired, as the reference accepts).
+const REFERENCE_CERTS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/reference-certs"
+);
 
 /// A scratch directory where the `openssl` command runs.
 struct Dir(tempfile::TempDir);
