@@ -99,7 +99,7 @@ impl ReleasesApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
-        let p = releases::page_rows(&st.read, app.id, page)
+        let p = releases::page_rows(&st.read, &app, page)
             .await
             .map_err(ApiError::from)?;
         let rows = p.items.into_iter().map(|r| dto(&app.name, r)).collect();
