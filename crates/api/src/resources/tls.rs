@@ -1,8 +1,7 @@
 //! `/v2/apps/<id>/tls`: whether HTTP is redirected to HTTPS.
 
-use drydock_domain::name::AppName;
 use drydock_entity::entities::{app, tls};
-use drydock_entity::store::{events, tls as store, users};
+use drydock_entity::store::{tls as store, users};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -15,7 +14,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::usecase::access::{app_for, AppAction};
 use crate::usecase::fmt_time;
-use crate::usecase::lock::AppGuard;
 
 /// An app's TLS settings.
 #[derive(Object)]
@@ -99,23 +97,7 @@ impl TlsApi {
         let Some(enforced) = body.0.https_enforced else {
             return Err(ApiError::field("https_enforced", "This field is required.").into());
         };
-        let app_name = AppName::parse(&app.name).map_err(ApiError::from)?;
-        let guard = AppGuard::acquire(st, &app.name, app.id).await?;
-        let result = async {
-            st.platform.set_https_enforced(&app_name, enforced).await?;
-            let row = store::get_or_create(&st.db, app.id, app.owner_id).await?;
-            let row = store::set_https_enforced(&st.db, row.id, enforced).await?;
-            let msg = format!(
-                "{} {} HTTPS enforcement",
-                auth.0.name(),
-                if enforced { "enabled" } else { "disabled" }
-            );
-            events::record(&st.db, app.id, &msg).await?;
-            Ok::<_, ApiError>(row)
-        }
-        .await;
-        guard.release().await;
-        let row = result?;
+        let row = crate::usecase::tls::set_https_enforced(st, &auth.0, &app, enforced).await?;
         Ok(TlsCreated::Created(Json(dto(st, &app, &row).await?)))
     }
 }

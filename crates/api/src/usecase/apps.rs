@@ -8,7 +8,7 @@ use drydock_entity::store::{apps, configs, domains, releases, users};
 use drydock_entity::StoreError;
 use rand::seq::SliceRandom;
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use super::releases::{self as rel};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -91,34 +91,35 @@ pub async fn create(
     .await?;
     txn.commit().await.map_err(StoreError::from)?;
 
-    let guard = AppGuard::acquire(state, name.as_str(), app.id).await?;
-    let created = async {
-        state.platform.create_app(&name).await?;
-        rel::apply(state, &app, &v1).await
-    }
-    .await;
-    if let Err(e) = created {
-        if let Err(cleanup) = state.platform.destroy_app(&name).await {
-            tracing::debug!(app = %name, error = %cleanup, "cleanup after failed create");
+    with_app_lock(state, name.as_str(), app.id, async || {
+        let created = async {
+            state.platform.create_app(&name).await?;
+            rel::apply(state, &app, &v1).await
         }
-        apps::delete(&state.db, app.id).await?;
-        guard.release().await;
-        return Err(e);
-    }
-    guard.release().await;
-    Ok(apps::by_name(&state.db, name.as_str())
-        .await?
-        .unwrap_or(app))
+        .await;
+        if let Err(e) = created {
+            if let Err(cleanup) = state.platform.destroy_app(&name).await {
+                tracing::debug!(app = %name, error = %cleanup, "cleanup after failed create");
+            }
+            apps::delete(&state.db, app.id).await?;
+            return Err(e);
+        }
+        Ok(apps::by_name(&state.db, name.as_str())
+            .await?
+            .unwrap_or_else(|| app.clone()))
+    })
+    .await
 }
 
 /// Destroys an app on the platform, then forgets it.
 pub async fn destroy(state: &AppState, app: &app::Model) -> Result<(), ApiError> {
     let name = AppName::parse(&app.name)?;
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    state.platform.destroy_app(&name).await?;
-    apps::delete(&state.db, app.id).await?;
-    guard.release().await;
-    Ok(())
+    with_app_lock(state, &app.name, app.id, async || {
+        state.platform.destroy_app(&name).await?;
+        apps::delete(&state.db, app.id).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Gives the app to another user (owner or admin only; checked by the caller).

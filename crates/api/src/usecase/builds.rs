@@ -6,7 +6,7 @@ use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::{app, build};
 use drydock_entity::store::builds::{self, NewBuild};
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use super::releases::{self, ConfigSource, Draft};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -55,32 +55,33 @@ pub async fn create(
     if sha.len() > 128 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DomainError::field("sha", "Expected a hexadecimal commit id").into());
     }
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
-        .await?
-        .unwrap_or_else(|| app.clone());
-    let current = releases::current(state, &app).await?;
-    let config = match current.config_id {
-        Some(id) => ConfigSource::Existing(id),
-        None => ConfigSource::New(current.config.clone()),
-    };
-    let new = NewBuild {
-        image: image.clone(),
-        sha,
-        procfile: typed
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-        dockerfile: input.dockerfile.unwrap_or_default(),
-    };
-    let row = builds::insert(&state.db, app.id, caller.id(), &new).await?;
-    let draft = Draft {
-        owner_id: caller.id(),
-        summary: format!("{} deployed {image}", caller.name()),
-        config,
-        build_id: Some(row.id),
-    };
-    let result = releases::publish(state, &app, draft).await;
-    guard.release().await;
-    result.map(|_| row)
+    with_app_lock(state, &app.name, app.id, async || {
+        let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+            .await?
+            .unwrap_or_else(|| app.clone());
+        let current = releases::current(state, &app).await?;
+        let config = match current.config_id {
+            Some(id) => ConfigSource::Existing(id),
+            None => ConfigSource::New(current.config.clone()),
+        };
+        let new = NewBuild {
+            image: image.clone(),
+            sha,
+            procfile: typed
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            dockerfile: input.dockerfile.unwrap_or_default(),
+        };
+        let row = builds::insert(&state.db, app.id, caller.id(), &new).await?;
+        let draft = Draft {
+            owner_id: caller.id(),
+            summary: format!("{} deployed {image}", caller.name()),
+            config,
+            build_id: Some(row.id),
+        };
+        releases::publish(state, &app, draft).await?;
+        Ok(row)
+    })
+    .await
 }

@@ -11,7 +11,7 @@ use drydock_entity::store::{certs, domains, events};
 use drydock_entity::StoreError;
 
 use super::access::{app_for, AppAction};
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -130,8 +130,7 @@ pub async fn attach(
         .into());
     }
     let app_name = AppName::parse(&app.name)?;
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let result = async {
+    with_app_lock(state, &app.name, app.id, async || {
         let siblings = domains::all_for_app(&state.db, app.id).await?;
         if siblings
             .iter()
@@ -158,11 +157,9 @@ pub async fn attach(
             row.domain
         );
         events::record(&state.db, app.id, &msg).await?;
-        Ok::<(), ApiError>(())
-    }
-    .await;
-    guard.release().await;
-    result
+        Ok(())
+    })
+    .await
 }
 
 /// Detaches `cert` from one domain (removing it from Dokku when no other
@@ -191,8 +188,7 @@ async fn detach_rows(
     label: &str,
 ) -> Result<(), ApiError> {
     let app_name = AppName::parse(&app.name)?;
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let result = async {
+    with_app_lock(state, &app.name, app.id, async || {
         let still_used = domains::all_for_app(&state.db, app.id)
             .await?
             .iter()
@@ -210,11 +206,9 @@ async fn detach_rows(
             label
         );
         events::record(&state.db, app.id, &msg).await?;
-        Ok::<(), ApiError>(())
-    }
-    .await;
-    guard.release().await;
-    result
+        Ok(())
+    })
+    .await
 }
 
 /// Detaches the certificate everywhere, then deletes it.

@@ -3,7 +3,7 @@
 use drydock_domain::config_vars::{AppConfig, ConfigChange};
 use drydock_entity::entities::app;
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use super::releases::{self, ConfigSource, Draft};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -17,19 +17,20 @@ pub async fn set(
     app: &app::Model,
     change: ConfigChange,
 ) -> Result<AppConfig, ApiError> {
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
-        .await?
-        .unwrap_or_else(|| app.clone());
-    let current = releases::current(state, &app).await?;
-    let (next, summary) = current.config.apply(&change, caller.name())?;
-    let draft = Draft {
-        owner_id: caller.id(),
-        summary,
-        config: ConfigSource::New(next.clone()),
-        build_id: current.release.as_ref().and_then(|r| r.build_id),
-    };
-    let result = releases::publish(state, &app, draft).await;
-    guard.release().await;
-    result.map(|_| next)
+    with_app_lock(state, &app.name, app.id, async || {
+        let app = drydock_entity::store::apps::by_name(&state.db, &app.name)
+            .await?
+            .unwrap_or_else(|| app.clone());
+        let current = releases::current(state, &app).await?;
+        let (next, summary) = current.config.apply(&change, caller.name())?;
+        let draft = Draft {
+            owner_id: caller.id(),
+            summary,
+            config: ConfigSource::New(next.clone()),
+            build_id: current.release.as_ref().and_then(|r| r.build_id),
+        };
+        releases::publish(state, &app, draft).await?;
+        Ok(next)
+    })
+    .await
 }

@@ -9,7 +9,7 @@ use drydock_entity::entities::{app, domain};
 use drydock_entity::store::{domains, events};
 use drydock_entity::StoreError;
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,34 +28,28 @@ pub async fn add(
 ) -> Result<domain::Model, ApiError> {
     let name = DomainName::parse(raw)?;
     let app_name = AppName::parse(&app.name)?;
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let row = match domains::insert(&state.db, app.id, caller.id(), name.as_str()).await {
-        Ok(r) => r,
-        Err(StoreError::Conflict(_)) => {
-            guard.release().await;
-            return Err(ApiError::field(
-                "domain",
-                "Domain is already in use by another application",
-            ));
-        }
-        Err(e) => {
-            guard.release().await;
-            return Err(e.into());
-        }
-    };
-    if !is_default(app, name.as_str()) {
-        if let Err(e) = state.platform.add_domain(&app_name, &name).await {
-            if let Err(db_err) = domains::delete(&state.db, row.id).await {
-                tracing::error!(error = %db_err, "could not undo a domain Dokku refused");
+    with_app_lock(state, &app.name, app.id, async || {
+        let row = domains::insert(&state.db, app.id, caller.id(), name.as_str())
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    ApiError::field("domain", "Domain is already in use by another application")
+                }
+                other => other.into(),
+            })?;
+        if !is_default(app, name.as_str()) {
+            if let Err(e) = state.platform.add_domain(&app_name, &name).await {
+                if let Err(db_err) = domains::delete(&state.db, row.id).await {
+                    tracing::error!(error = %db_err, "could not undo a domain Dokku refused");
+                }
+                return Err(e.into());
             }
-            guard.release().await;
-            return Err(e.into());
         }
-    }
-    let msg = format!("{} added domain {}", caller.name(), name);
-    events::record(&state.db, app.id, &msg).await?;
-    guard.release().await;
-    Ok(row)
+        let msg = format!("{} added domain {}", caller.name(), name);
+        events::record(&state.db, app.id, &msg).await?;
+        Ok(row)
+    })
+    .await
 }
 
 /// Removes a domain from the app (and the app's certificate from Dokku when
@@ -72,8 +66,7 @@ pub async fn remove(
         .filter(|d| d.app_id == app.id)
         .ok_or_else(not_found)?;
     let app_name = AppName::parse(&app.name)?;
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let result = async {
+    with_app_lock(state, &app.name, app.id, async || {
         if !is_default(app, &row.domain) {
             if let Ok(name) = DomainName::parse(&row.domain) {
                 state.platform.remove_domain(&app_name, &name).await?;
@@ -91,9 +84,7 @@ pub async fn remove(
         domains::delete(&state.db, row.id).await?;
         let msg = format!("{} removed domain {}", caller.name(), row.domain);
         events::record(&state.db, app.id, &msg).await?;
-        Ok::<(), ApiError>(())
-    }
-    .await;
-    guard.release().await;
-    result
+        Ok(())
+    })
+    .await
 }

@@ -14,14 +14,14 @@ use crate::state::AppState;
 const LOCK_NAMESPACE: i32 = 0x4452_5944;
 
 /// Held for the whole of one app mutation; released by [`AppGuard::release`] or on drop.
-pub struct AppGuard {
+struct AppGuard {
     _local: OwnedMutexGuard<()>,
     shared: Option<DatabaseTransaction>,
 }
 
 impl AppGuard {
     /// Waits for exclusive use of app `app_id` (named `name`).
-    pub async fn acquire(state: &AppState, name: &str, app_id: i32) -> Result<Self, ApiError> {
+    async fn acquire(state: &AppState, name: &str, app_id: i32) -> Result<Self, ApiError> {
         let local = state.app_locks.get(name).lock_owned().await;
         let shared = if state.db.get_database_backend() == DbBackend::Postgres {
             let txn = state
@@ -47,11 +47,25 @@ impl AppGuard {
     }
 
     /// Lets the next mutation of this app proceed.
-    pub async fn release(self) {
+    async fn release(self) {
         if let Some(txn) = self.shared {
             if let Err(e) = txn.commit().await {
                 tracing::warn!(error = %e, "releasing the app's advisory lock failed; it ends with the connection");
             }
         }
     }
+}
+
+/// Runs `work` holding the app's lock, and releases the lock whatever `work`
+/// returns — the one way use-cases serialise a mutation of an app.
+pub async fn with_app_lock<T>(
+    state: &AppState,
+    name: &str,
+    app_id: i32,
+    work: impl AsyncFnOnce() -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let guard = AppGuard::acquire(state, name, app_id).await?;
+    let result = work().await;
+    guard.release().await;
+    result
 }

@@ -14,6 +14,7 @@ pub mod perms;
 pub mod pods;
 pub mod reconcile;
 pub mod releases;
+pub mod tls;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

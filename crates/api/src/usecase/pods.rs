@@ -9,7 +9,7 @@ use drydock_entity::entities::app;
 use drydock_entity::store::{apps, events};
 use serde_json::Value;
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use super::releases;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -54,8 +54,7 @@ pub async fn scale(
         )
         .into());
     }
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let result = async {
+    with_app_lock(state, &app.name, app.id, async || {
         let app = apps::by_name(&state.db, &app.name)
             .await?
             .ok_or_else(|| DomainError::not_found("App"))?;
@@ -98,10 +97,8 @@ pub async fn scale(
         )
         .await?;
         Ok(())
-    }
-    .await;
-    guard.release().await;
-    result
+    })
+    .await
 }
 
 /// Restarts all pods, one type's, or one pod's; returns the pods affected afterwards.
@@ -129,10 +126,10 @@ pub async fn restart(
             }
         },
     };
-    let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-    let done = state.platform.restart(&name, &target).await;
-    guard.release().await;
-    done?;
+    with_app_lock(state, &app.name, app.id, async || {
+        Ok(state.platform.restart(&name, &target).await?)
+    })
+    .await?;
     events::record(
         &state.db,
         app.id,

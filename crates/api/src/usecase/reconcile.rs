@@ -1,12 +1,13 @@
 //! Bringing Dokku and the database back into agreement after a crash or after
 //! Dokku lost its state. Run at start-up and by `drydock reconcile`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use drydock_domain::name::{AppName, DomainName};
+use drydock_entity::entities::{app, release};
 use drydock_entity::store::{apps, domains, releases};
 
-use super::lock::AppGuard;
+use super::lock::with_app_lock;
 use super::releases as rel;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -15,63 +16,77 @@ use crate::state::AppState;
 /// marked `succeeded`; any other is marked `failed` and the app's current
 /// release is applied again. Returns one line per change.
 pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
+    let pending = releases::pending(&state.db).await?;
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let by_id: HashMap<i32, app::Model> = apps::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
     let mut report = Vec::new();
-    for pending in releases::pending(&state.db).await? {
-        let Some(app) = apps::all(&state.db)
-            .await?
-            .into_iter()
-            .find(|a| a.id == pending.app_id)
-        else {
+    for p in pending {
+        let Some(app) = by_id.get(&p.app_id) else {
             continue;
         };
-        let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-        let name = AppName::parse(&app.name)?;
-        let deployed = state.platform.deployed_release(&name).await?;
-        if deployed == u32::try_from(pending.version).ok() {
-            releases::set_state(&state.db, pending.id, releases::SUCCEEDED, None).await?;
-            if app.current_version.unwrap_or(0) < pending.version {
-                let spec = rel::spec_for(state, &app.name, &pending).await?;
-                apps::set_current(
-                    &state.db,
-                    app.id,
-                    pending.version,
-                    &rel::procfile_strings(&spec.procfile),
-                )
-                .await?;
-            }
-            report.push(format!(
-                "{}: v{} was applied before the interruption; marked succeeded",
-                app.name, pending.version
-            ));
-        } else {
-            releases::set_state(
-                &state.db,
-                pending.id,
-                releases::FAILED,
-                Some("interrupted before Dokku confirmed it".into()),
-            )
-            .await?;
-            report.push(format!(
-                "{}: v{} was interrupted; marked failed",
-                app.name, pending.version
-            ));
-            if let Some(v) = app.current_version {
-                if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
-                    let spec = rel::spec_for(state, &app.name, &cur).await?;
-                    state.platform.apply_release(&name, &spec).await?;
-                    report.push(format!("{}: re-applied v{v}", app.name));
-                }
-            }
-        }
-        guard.release().await;
+        let lines = with_app_lock(state, &app.name, app.id, async || {
+            settle_one(state, app, &p).await
+        })
+        .await?;
+        report.extend(lines);
     }
     Ok(report)
+}
+
+async fn settle_one(
+    state: &AppState,
+    app: &app::Model,
+    pending: &release::Model,
+) -> Result<Vec<String>, ApiError> {
+    let name = AppName::parse(&app.name)?;
+    let deployed = state.platform.deployed_release(&name).await?;
+    if deployed == u32::try_from(pending.version).ok() {
+        releases::set_state(&state.db, pending.id, releases::SUCCEEDED, None).await?;
+        if app.current_version.unwrap_or(0) < pending.version {
+            let spec = rel::spec_for(state, &app.name, pending).await?;
+            apps::set_current(
+                &state.db,
+                app.id,
+                pending.version,
+                &rel::procfile_strings(&spec.procfile),
+            )
+            .await?;
+        }
+        return Ok(vec![format!(
+            "{}: v{} was applied before the interruption; marked succeeded",
+            app.name, pending.version
+        )]);
+    }
+    releases::set_state(
+        &state.db,
+        pending.id,
+        releases::FAILED,
+        Some("interrupted before Dokku confirmed it".into()),
+    )
+    .await?;
+    let mut lines = vec![format!(
+        "{}: v{} was interrupted; marked failed",
+        app.name, pending.version
+    )];
+    if let Some(v) = app.current_version {
+        if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
+            let spec = rel::spec_for(state, &app.name, &cur).await?;
+            state.platform.apply_release(&name, &spec).await?;
+            lines.push(format!("{}: re-applied v{v}", app.name));
+        }
+    }
+    Ok(lines)
 }
 
 /// Re-creates every app's state on the platform from the database: the app,
 /// its current release, its domains and its scale.
 pub async fn reapply_all(state: &AppState) -> Result<Vec<String>, ApiError> {
-    let mut report = Vec::new();
     let known: BTreeSet<String> = state
         .platform
         .list_apps()
@@ -79,31 +94,44 @@ pub async fn reapply_all(state: &AppState) -> Result<Vec<String>, ApiError> {
         .into_iter()
         .map(|a| a.to_string())
         .collect();
+    let mut report = Vec::new();
     for app in apps::all(&state.db).await? {
-        let guard = AppGuard::acquire(state, &app.name, app.id).await?;
-        let name = AppName::parse(&app.name)?;
-        if !known.contains(&app.name) {
-            state.platform.create_app(&name).await?;
-            report.push(format!("{}: created on Dokku", app.name));
-        }
-        if let Some(v) = app.current_version {
-            if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
-                let spec = rel::spec_for(state, &app.name, &cur).await?;
-                state.platform.apply_release(&name, &spec).await?;
-                report.push(format!("{}: applied v{v}", app.name));
-                if spec.image.is_some() {
-                    rel::rescale(state, &app, &spec.procfile, false).await?;
-                }
-            }
-        }
-        for d in domains::all_for_app(&state.db, app.id).await? {
-            if d.domain.contains('.') {
-                if let Ok(domain) = DomainName::parse(&d.domain) {
-                    state.platform.add_domain(&name, &domain).await?;
-                }
-            }
-        }
-        guard.release().await;
+        let lines = with_app_lock(state, &app.name, app.id, async || {
+            reapply_one(state, &app, &known).await
+        })
+        .await?;
+        report.extend(lines);
     }
     Ok(report)
+}
+
+async fn reapply_one(
+    state: &AppState,
+    app: &app::Model,
+    known: &BTreeSet<String>,
+) -> Result<Vec<String>, ApiError> {
+    let mut lines = Vec::new();
+    let name = AppName::parse(&app.name)?;
+    if !known.contains(&app.name) {
+        state.platform.create_app(&name).await?;
+        lines.push(format!("{}: created on Dokku", app.name));
+    }
+    if let Some(v) = app.current_version {
+        if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
+            let spec = rel::spec_for(state, &app.name, &cur).await?;
+            state.platform.apply_release(&name, &spec).await?;
+            lines.push(format!("{}: applied v{v}", app.name));
+            if spec.image.is_some() {
+                rel::rescale(state, app, &spec.procfile, false).await?;
+            }
+        }
+    }
+    for d in domains::all_for_app(&state.db, app.id).await? {
+        if d.domain.contains('.') {
+            if let Ok(domain) = DomainName::parse(&d.domain) {
+                state.platform.add_domain(&name, &domain).await?;
+            }
+        }
+    }
+    Ok(lines)
 }

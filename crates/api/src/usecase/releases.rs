@@ -273,13 +273,13 @@ pub async fn rollback(
     actor: &str,
     target: Option<i32>,
 ) -> Result<release::Model, ApiError> {
-    let guard = super::lock::AppGuard::acquire(state, &app.name, app.id).await?;
-    let app = apps::by_name(&state.db, &app.name)
-        .await?
-        .ok_or_else(|| DomainError::not_found("App"))?;
-    let result = rollback_locked(state, &app, actor_id, actor, target).await;
-    guard.release().await;
-    result
+    super::lock::with_app_lock(state, &app.name, app.id, async || {
+        let app = apps::by_name(&state.db, &app.name)
+            .await?
+            .ok_or_else(|| DomainError::not_found("App"))?;
+        rollback_locked(state, &app, actor_id, actor, target).await
+    })
+    .await
 }
 
 async fn rollback_locked(
