@@ -66,19 +66,21 @@ fn credentials(header: &str) -> Result<&str, ApiError> {
     Ok(key)
 }
 
+/// Resolves an `Authorization` header value to its user, or the 401 to answer.
+pub async fn authenticate(state: &AppState, header: &str) -> Result<AuthUser, ApiError> {
+    let key = credentials(header)?;
+    let hash = PlainToken::from_client(key).hash();
+    match tokens::user_for(&state.read, &hash).await? {
+        Some(user) => Ok(AuthUser(user)),
+        None => Err(ApiError::Unauthenticated("Invalid token.")),
+    }
+}
+
 async fn check_token(req: &Request, key: ApiKey) -> poem::Result<AuthUser> {
     let state = req
         .data::<AppState>()
         .ok_or_else(|| ApiError::Internal("AppState missing from request".into()))?;
-    let key = credentials(&key.key)?;
-    let hash = PlainToken::from_client(key).hash();
-    match tokens::user_for(&state.read, &hash)
-        .await
-        .map_err(ApiError::from)?
-    {
-        Some(user) => Ok(AuthUser(user)),
-        None => Err(ApiError::Unauthenticated("Invalid token.").into()),
-    }
+    Ok(authenticate(state, &key.key).await?)
 }
 
 #[cfg(test)]

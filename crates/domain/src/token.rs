@@ -48,11 +48,6 @@ impl fmt::Debug for PlainToken {
 pub struct TokenHash(String);
 
 impl TokenHash {
-    /// Wraps a stored hash.
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
     /// The hex text to store.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -264,14 +264,5 @@ pub fn state(req: &Request) -> Result<&AppState, ApiError> {
 /// The caller if a valid token came along (registration in `admin_only` mode).
 async fn optional_caller(req: &Request, state: &AppState) -> Option<AuthUser> {
     let header = req.headers().get("authorization")?.to_str().ok()?;
-    let key = header
-        .strip_prefix("token ")
-        .or_else(|| header.strip_prefix("Token "))?
-        .trim();
-    let hash = drydock_domain::token::PlainToken::from_client(key).hash();
-    drydock_entity::store::tokens::user_for(&state.read, &hash)
-        .await
-        .ok()
-        .flatten()
-        .map(AuthUser)
+    crate::auth::authenticate(state, header).await.ok()
 }

@@ -142,9 +142,7 @@ impl ReleasesApi {
     ) -> poem::Result<RolledBack> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let rel = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;
-        Ok(RolledBack::Created(Json(VersionDto {
-            version: rel.version,
-        })))
+        let version = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;
+        Ok(RolledBack::Created(Json(VersionDto { version })))
     }
 }

@@ -251,17 +251,11 @@ pub async fn rescale(
     Ok(())
 }
 
-/// Publishes a release end to end: write pending, apply, record.
-pub async fn publish(
-    state: &AppState,
-    app: &app::Model,
-    draft: Draft,
-) -> Result<release::Model, ApiError> {
+/// Publishes a release end to end: write pending, apply, record. Returns its version.
+pub async fn publish(state: &AppState, app: &app::Model, draft: Draft) -> Result<i32, ApiError> {
     let rel = write_pending(state, app, draft).await?;
     apply(state, app, &rel).await?;
-    Ok(releases::by_version(&state.db, app.id, rel.version)
-        .await?
-        .unwrap_or(rel))
+    Ok(rel.version)
 }
 
 /// Rolls back to `target` (default: the release before the current one) by
@@ -272,7 +266,7 @@ pub async fn rollback(
     actor_id: i32,
     actor: &str,
     target: Option<i32>,
-) -> Result<release::Model, ApiError> {
+) -> Result<i32, ApiError> {
     super::lock::with_app_lock(state, &app.name, app.id, async || {
         let app = apps::by_name(&state.db, &app.name)
             .await?
@@ -288,7 +282,7 @@ async fn rollback_locked(
     actor_id: i32,
     actor: &str,
     target: Option<i32>,
-) -> Result<release::Model, ApiError> {
+) -> Result<i32, ApiError> {
     let current = app.current_version.unwrap_or(0);
     let target = target.unwrap_or(current - 1);
     if target <= 1 {

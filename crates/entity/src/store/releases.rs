@@ -73,18 +73,6 @@ pub async fn by_version(
         .await?)
 }
 
-/// The newest release of an app, whatever its state.
-pub async fn latest(
-    db: &impl ConnectionTrait,
-    app_id: i32,
-) -> Result<Option<release::Model>, StoreError> {
-    Ok(release::Entity::find()
-        .filter(release::Column::AppId.eq(app_id))
-        .order_by_desc(release::Column::Version)
-        .one(db)
-        .await?)
-}
-
 /// A release as lists show it: the row plus its owner's name and the uuids it points at.
 #[derive(Debug, Clone, sea_orm::FromQueryResult)]
 pub struct ReleaseRow {
