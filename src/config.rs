@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use drydock_api::login_limit::LoginLimitSettings;
 use drydock_api::{Registration, Settings};
 use drydock_dokku::DaemonSettings;
+use drydock_entity::store::connect::PoolSettings;
 
 /// Where and how to keep state.
 #[derive(Debug, Clone, Args)]
@@ -22,6 +24,33 @@ pub struct DbArgs {
     /// PostgreSQL pool size (SQLite always uses one connection).
     #[arg(long, env = "DRYDOCK_DB_POOL", default_value_t = 32)]
     pub db_pool: u32,
+    /// Seconds to wait for the database to accept a new connection.
+    #[arg(long, env = "DRYDOCK_DB_CONNECT_TIMEOUT", default_value_t = 5)]
+    pub db_connect_timeout: u64,
+    /// Seconds a request waits for a free pooled connection before a 503.
+    #[arg(long, env = "DRYDOCK_DB_ACQUIRE_TIMEOUT", default_value_t = 10)]
+    pub db_acquire_timeout: u64,
+    /// Seconds an idle pooled connection is kept.
+    #[arg(long, env = "DRYDOCK_DB_IDLE_TIMEOUT", default_value_t = 300)]
+    pub db_idle_timeout: u64,
+    /// Times a GET is retried on a fresh connection when its connection breaks (0: never).
+    #[arg(long, env = "DRYDOCK_DB_RETRIES", default_value_t = 2)]
+    pub db_retries: u32,
+    /// Milliseconds before the first such retry; doubled for each further one.
+    #[arg(long, env = "DRYDOCK_DB_RETRY_BACKOFF_MS", default_value_t = 50)]
+    pub db_retry_backoff_ms: u64,
+}
+
+impl DbArgs {
+    /// The pool's settings.
+    pub fn pool(&self) -> PoolSettings {
+        PoolSettings {
+            max_connections: self.db_pool,
+            connect_timeout: Duration::from_secs(self.db_connect_timeout),
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout),
+            idle_timeout: Duration::from_secs(self.db_idle_timeout),
+        }
+    }
 }
 
 /// How to reach Dokku.
@@ -103,6 +132,28 @@ pub struct ServeArgs {
     /// Seconds a one-off `run` may take.
     #[arg(long, env = "DRYDOCK_RUN_TIMEOUT", default_value_t = 600)]
     pub run_timeout: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "DRYDOCK_MAX_BODY_BYTES", default_value_t = 512 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds a client may take to send a request body.
+    #[arg(long, env = "DRYDOCK_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout: u64,
+    /// Seconds a connection may stay silent (no bytes either way) before it is closed.
+    #[arg(long, env = "DRYDOCK_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Failed logins allowed per username within the window (0: no limit).
+    #[arg(long, env = "DRYDOCK_LOGIN_FAILURES_PER_USER", default_value_t = 5)]
+    pub login_failures_per_user: u32,
+    /// Failed logins allowed per client address within the window (0: no limit).
+    #[arg(long, env = "DRYDOCK_LOGIN_FAILURES_PER_ADDRESS", default_value_t = 20)]
+    pub login_failures_per_address: u32,
+    /// Seconds failed logins are remembered.
+    #[arg(long, env = "DRYDOCK_LOGIN_WINDOW", default_value_t = 300)]
+    pub login_window: u64,
+    /// Header a trusted reverse proxy sets to the client address (e.g. `X-Forwarded-For`);
+    /// unset, the TCP peer address is used. Only set it when every request comes through that proxy.
+    #[arg(long, env = "DRYDOCK_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -122,6 +173,17 @@ impl ServeArgs {
             password_iterations: self.password_iterations,
             max_scale: self.max_scale,
             run_timeout: Duration::from_secs(self.run_timeout),
+            max_body_bytes: self.max_body_bytes,
+            body_timeout: Duration::from_secs(self.body_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            db_retries: self.db.db_retries,
+            db_retry_backoff: Duration::from_millis(self.db.db_retry_backoff_ms),
+            login_limits: LoginLimitSettings {
+                per_username: self.login_failures_per_user,
+                per_address: self.login_failures_per_address,
+                window: Duration::from_secs(self.login_window),
+            },
+            client_ip_header: self.client_ip_header.clone(),
             ..Settings::default()
         }
     }
@@ -131,6 +193,18 @@ impl ServeArgs {
 const KNOWN_ENV: &[&str] = &[
     "DRYDOCK_BIND",
     "DRYDOCK_DB_POOL",
+    "DRYDOCK_DB_CONNECT_TIMEOUT",
+    "DRYDOCK_DB_ACQUIRE_TIMEOUT",
+    "DRYDOCK_DB_IDLE_TIMEOUT",
+    "DRYDOCK_DB_RETRIES",
+    "DRYDOCK_DB_RETRY_BACKOFF_MS",
+    "DRYDOCK_MAX_BODY_BYTES",
+    "DRYDOCK_BODY_TIMEOUT",
+    "DRYDOCK_IDLE_TIMEOUT",
+    "DRYDOCK_LOGIN_FAILURES_PER_USER",
+    "DRYDOCK_LOGIN_FAILURES_PER_ADDRESS",
+    "DRYDOCK_LOGIN_WINDOW",
+    "DRYDOCK_CLIENT_IP_HEADER",
     "DRYDOCK_DOKKU_SOCKET",
     "DRYDOCK_SPOOL_DIR",
     "DRYDOCK_DOKKU_TIMEOUT",

@@ -82,7 +82,7 @@ async fn open_db(db: &DbArgs) -> anyhow::Result<Databases> {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    let conn = drydock_entity::store::connect::connect(&db.database_url, db.db_pool)
+    let conn = drydock_entity::store::connect::connect(&db.database_url, &db.pool())
         .await
         .with_context(|| format!("connecting to {}", config::redact_url(&db.database_url)))?;
     Migrator::up(&conn.writer, None)
@@ -191,7 +191,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None
     };
     let platform: Arc<dyn Platform> = Arc::new(DokkuPlatform::new(daemon));
-    let state = AppState::new(conn, platform, args.api_settings());
+    let settings = args.api_settings();
+    let idle_timeout = settings.idle_timeout;
+    let state = AppState::new(conn, platform, settings);
     match reconcile::settle_pending(&state).await {
         Ok(report) => report
             .iter()
@@ -203,6 +205,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = poem::listener::TcpListener::bind(args.bind.clone());
     tracing::info!(bind = %args.bind, "drydock listening");
     poem::Server::new(listener)
+        .idle_timeout(idle_timeout)
         .run_with_graceful_shutdown(drydock_api::routes(state), shutdown_signal(), None)
         .await?;
     Ok(())

@@ -74,7 +74,7 @@ impl TestApp {
                 format!("{}/{name}", pg_base())
             }
         };
-        let db = drydock_entity::store::connect::connect(&url, 40)
+        let db = drydock_entity::store::connect::connect(&url, &test_pool())
             .await
             .expect("connect");
         Migrator::up(&db.writer, None).await.expect("migrate");
@@ -113,7 +113,7 @@ impl TestApp {
     /// Starts a second, independent Drydock process-equivalent on the same
     /// database and daemon (its own pool, its own in-process locks).
     pub async fn second_instance(&self) -> String {
-        let db = drydock_entity::store::connect::connect(&self.url, 40)
+        let db = drydock_entity::store::connect::connect(&self.url, &test_pool())
             .await
             .expect("connect");
         serve(db, &self.daemon, test_settings()).await
@@ -230,6 +230,14 @@ macro_rules! dual_test {
     };
 }
 
+/// The pool every test server uses.
+pub fn test_pool() -> drydock_entity::store::connect::PoolSettings {
+    drydock_entity::store::connect::PoolSettings {
+        max_connections: 40,
+        ..Default::default()
+    }
+}
+
 /// Settings every test server starts from (cheap password hashing).
 fn test_settings() -> Settings {
     Settings {
@@ -241,6 +249,7 @@ fn test_settings() -> Settings {
 
 /// Serves the API for `db` on a random loopback port; returns its base URL.
 async fn serve(db: Databases, daemon: &DaemonSettings, settings: Settings) -> String {
+    let idle_timeout = settings.idle_timeout;
     let state = AppState::new(db, Arc::new(DokkuPlatform::new(daemon.clone())), settings);
     let acceptor = TcpListener::bind("127.0.0.1:0")
         .into_acceptor()
@@ -253,7 +262,12 @@ async fn serve(db: Databases, daemon: &DaemonSettings, settings: Settings) -> St
         .expect("tcp")
         .port();
     let routes = drydock_api::routes(state);
-    tokio::spawn(async move { poem::Server::new_with_acceptor(acceptor).run(routes).await });
+    tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .idle_timeout(idle_timeout)
+            .run(routes)
+            .await
+    });
     format!("http://127.0.0.1:{port}")
 }
 

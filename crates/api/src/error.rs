@@ -12,6 +12,7 @@ use poem::error::ResponseError;
 use poem::http::{header, StatusCode};
 use poem::{Body, Response};
 use serde_json::json;
+use std::time::Duration;
 use thiserror::Error;
 
 /// Why the API refused or failed a request.
@@ -43,6 +44,9 @@ pub enum ApiError {
         /// Message for `detail`.
         message: String,
     },
+    /// Too many failed attempts: 429 with `Retry-After`.
+    #[error("Request was throttled. Expected available in {} seconds.", retry_after_secs(.0))]
+    Throttled(Duration),
     /// Something unexpected; logged, answered generically.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,6 +57,12 @@ impl ApiError {
     pub fn field(field: &str, message: &str) -> Self {
         Self::Domain(DomainError::field(field, message))
     }
+
+    /// Whether the database, not the request, failed: a safe request may be
+    /// retried on a fresh connection.
+    pub fn is_db_unavailable(&self) -> bool {
+        matches!(self, ApiError::Store(StoreError::Unavailable(_)))
+    }
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
@@ -60,6 +70,17 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from_vec(body.to_string().into_bytes()))
+}
+
+/// Whole seconds to wait, rounded up so a client never comes back too early.
+fn retry_after_secs(wait: &Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+fn with_retry_after(mut resp: Response, secs: u64) -> Response {
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    resp
 }
 
 impl ResponseError for ApiError {
@@ -81,6 +102,8 @@ impl ResponseError for ApiError {
                 }
             },
             ApiError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
+            ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unauthenticated(_) | ApiError::WrongPassword(_) => StatusCode::UNAUTHORIZED,
             ApiError::Fields(_) => StatusCode::BAD_REQUEST,
@@ -134,6 +157,20 @@ impl ResponseError for ApiError {
                     json!({ "detail": "This conflicts with an existing object; try again" }),
                 )
             }
+            ApiError::Store(StoreError::Unavailable(e)) => {
+                tracing::warn!(error = %e, "database unavailable");
+                with_retry_after(
+                    json_response(
+                        status,
+                        json!({ "detail": "The database is unavailable; try again shortly." }),
+                    ),
+                    1,
+                )
+            }
+            ApiError::Throttled(wait) => with_retry_after(
+                json_response(status, json!({ "detail": self.to_string() })),
+                retry_after_secs(wait),
+            ),
             ApiError::Store(e) => {
                 tracing::error!(error = ?e, "database failure");
                 json_response(status, json!({ "detail": "Server Error" }))

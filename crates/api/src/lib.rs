@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod login_limit;
 pub mod middleware;
 pub mod pagination;
 pub mod resources;
@@ -61,7 +62,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let api = openapi_service();
     let spec = api.spec();
     let swagger = api.swagger_ui();
-    let max_body = state.settings.max_body_bytes;
+    let settings = state.settings.clone();
     Route::new()
         .nest("/", api)
         .at(
@@ -75,5 +76,8 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .nest("/swagger", swagger)
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)
-        .around(move |ep, req| async move { middleware::around(&ep, req, max_body).await })
+        .around(move |ep, req| {
+            let settings = settings.clone();
+            async move { middleware::around(&ep, req, &settings).await }
+        })
 }

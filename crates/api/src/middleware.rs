@@ -1,15 +1,16 @@
 //! Cross-cutting HTTP behaviour applied around every route: version headers,
-//! request logging with an id, empty POST bodies read as `{}`, body size
-//! limits, and error bodies reshaped into the reference's JSON.
+//! request logging with an id, empty POST bodies read as `{}`, body size and
+//! time limits, retries of safe requests when the database connection breaks,
+//! and error bodies reshaped into the reference's JSON.
 
 use std::time::Instant;
 
+use poem::error::{ReadBodyError, ResponseError};
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 
-use poem::error::ResponseError;
-
 use crate::error::{reshape, ApiError};
+use crate::state::Settings;
 
 /// The API version both client families check.
 pub const API_VERSION: &str = "2.3";
@@ -19,39 +20,16 @@ pub const PLATFORM_VERSION: &str = "2.3.0";
 /// Wraps `ep` with all of Drydock's HTTP behaviour.
 pub async fn around<E: Endpoint>(
     ep: &E,
-    mut req: Request,
-    max_body: usize,
+    req: Request,
+    settings: &Settings,
 ) -> poem::Result<Response> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
 
-    let too_large = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|len| len > max_body);
-    let mut resp = if too_large {
-        ApiError::Request {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!("Request body is larger than {max_body} bytes."),
-        }
-        .as_response()
-    } else {
-        if matches!(
-            method,
-            Method::POST | Method::DELETE | Method::PUT | Method::PATCH
-        ) && body_is_empty(&req)
-        {
-            req.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            req.set_body(Body::from_string("{}".to_owned()));
-        }
-        match ep.call(req).await {
+    let mut resp = match with_whole_body(req, settings).await {
+        Ok(req) => match call_retrying(ep, req, settings).await {
             Ok(r) => r.into_response(),
             Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::Request {
                 status: e.status(),
@@ -59,7 +37,8 @@ pub async fn around<E: Endpoint>(
             }
             .as_response(),
             Err(e) => reshape(e),
-        }
+        },
+        Err(refusal) => refusal.as_response(),
     };
 
     let h = resp.headers_mut();
@@ -82,9 +61,95 @@ pub async fn around<E: Endpoint>(
     Ok(resp)
 }
 
-fn body_is_empty(req: &Request) -> bool {
-    match req.headers().get(header::CONTENT_LENGTH) {
-        Some(v) => v.to_str().ok().and_then(|s| s.parse::<u64>().ok()) == Some(0),
-        None => !req.headers().contains_key(header::TRANSFER_ENCODING),
+/// Reads the body in full before any handler runs, so that a body over the
+/// limit is refused whether or not it declared its length (chunked uploads
+/// included), a client trickling its body is cut off after `body_timeout`,
+/// and an empty POST/DELETE body reads as `{}` as the reference's parser does.
+async fn with_whole_body(mut req: Request, settings: &Settings) -> Result<Request, ApiError> {
+    let max = settings.max_body_bytes;
+    let too_large = || ApiError::Request {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("Request body is larger than {max} bytes."),
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(too_large());
     }
+    let bytes = tokio::time::timeout(settings.body_timeout, req.take_body().into_bytes_limit(max))
+        .await
+        .map_err(|_| ApiError::Request {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: "The request body did not arrive in time.".into(),
+        })?
+        .map_err(|e| match e {
+            ReadBodyError::PayloadTooLarge => too_large(),
+            other => ApiError::Request {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("The request body could not be read: {other}"),
+            },
+        })?;
+    let wants_json = matches!(
+        *req.method(),
+        Method::POST | Method::DELETE | Method::PUT | Method::PATCH
+    );
+    if bytes.is_empty() && wants_json {
+        req.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        req.set_body(Body::from_string("{}".to_owned()));
+    } else {
+        req.set_body(Body::from_bytes(bytes));
+    }
+    Ok(req)
+}
+
+/// Calls `ep`; a safe request (GET, HEAD) that failed because its database
+/// connection broke is run again on a fresh one, up to `db_retries` times with
+/// doubling pauses. Writes are never repeated: whether their commit happened
+/// is unknown, and the client decides.
+async fn call_retrying<E: Endpoint>(
+    ep: &E,
+    mut req: Request,
+    settings: &Settings,
+) -> poem::Result<E::Output> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !safe || settings.db_retries == 0 {
+        return ep.call(req).await;
+    }
+    let mut attempt = 0;
+    let mut pause = settings.db_retry_backoff;
+    loop {
+        let again = retry_copy(&req);
+        match ep.call(req).await {
+            Err(e)
+                if attempt < settings.db_retries
+                    && e.downcast_ref::<ApiError>()
+                        .is_some_and(ApiError::is_db_unavailable) =>
+            {
+                attempt += 1;
+                tracing::info!(attempt, error = %e, "database connection failed under a safe request; retrying");
+                tokio::time::sleep(pause).await;
+                pause = pause.saturating_mul(2);
+                req = again;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A bodiless copy of a safe request's head, to run it again.
+fn retry_copy(req: &Request) -> Request {
+    let mut b = Request::builder()
+        .method(req.method().clone())
+        .uri(req.uri().clone())
+        .version(req.version());
+    for (name, value) in req.headers() {
+        b = b.header(name.clone(), value.clone());
+    }
+    b.finish()
 }

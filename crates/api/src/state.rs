@@ -8,6 +8,8 @@ use drydock_domain::platform::Platform;
 use drydock_entity::sea_orm::DatabaseConnection;
 use drydock_entity::store::connect::Databases;
 
+use crate::login_limit::{LoginLimitSettings, LoginLimiter};
+
 /// Who may register accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registration {
@@ -36,6 +38,21 @@ pub struct Settings {
     pub max_log_lines: u32,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Longest a client may take to send a request body once its head arrived.
+    pub body_timeout: Duration,
+    /// A connection silent this long in both directions is closed (applied
+    /// by whoever runs the server, with `poem::Server::idle_timeout`).
+    pub idle_timeout: Duration,
+    /// How many times a safe request (GET, HEAD) is retried on a fresh
+    /// connection when the database connection fails under it.
+    pub db_retries: u32,
+    /// Pause before the first such retry; doubled for each further one.
+    pub db_retry_backoff: Duration,
+    /// Failed-login limits.
+    pub login_limits: LoginLimitSettings,
+    /// Header a trusted reverse proxy puts the client address in (its last
+    /// entry is used); `None` uses the TCP peer address.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for Settings {
@@ -48,6 +65,12 @@ impl Default for Settings {
             run_timeout: Duration::from_secs(600),
             max_log_lines: 10_000,
             max_body_bytes: 512 * 1024,
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            db_retries: 2,
+            db_retry_backoff: Duration::from_millis(50),
+            login_limits: LoginLimitSettings::default(),
+            client_ip_header: None,
         }
     }
 }
@@ -67,6 +90,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Per-app mutexes serialising mutations within this process.
     pub app_locks: AppLocks,
+    /// Failed-login counters.
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -78,6 +103,7 @@ impl AppState {
             read: dbs.reader,
             hashing: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
             platform,
+            login_limiter: Arc::new(LoginLimiter::new(settings.login_limits)),
             settings: Arc::new(settings),
             app_locks: AppLocks::default(),
         }

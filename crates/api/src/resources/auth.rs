@@ -1,5 +1,7 @@
 //! `/v2/auth/*`: register, login, cancel, whoami, tokens, passwd.
 
+use std::net::IpAddr;
+
 use drydock_entity::entities::user;
 use poem::Request;
 use poem_openapi::payload::Json;
@@ -187,7 +189,9 @@ impl AuthApi {
     /// Log in and receive a token.
     #[oai(path = "/v2/auth/login", method = "post")]
     async fn login(&self, req: &Request, body: Json<LoginBody>) -> poem::Result<Json<TokenDto>> {
-        let token = accounts::login(state(req)?, body.0.username, body.0.password).await?;
+        let state = state(req)?;
+        let client = client_address(req, state);
+        let token = accounts::login(state, body.0.username, body.0.password, client).await?;
         Ok(Json(TokenDto {
             token: token.expose().to_owned(),
         }))
@@ -259,6 +263,23 @@ impl AuthApi {
 pub fn state(req: &Request) -> Result<&AppState, ApiError> {
     req.data::<AppState>()
         .ok_or_else(|| ApiError::Internal("AppState missing from request".into()))
+}
+
+/// The address failed logins are counted against: the last entry of the
+/// configured proxy header when present, else the TCP peer.
+fn client_address(req: &Request, state: &AppState) -> Option<IpAddr> {
+    let from_proxy = state.settings.client_ip_header.as_deref().and_then(|h| {
+        req.headers()
+            .get(h)?
+            .to_str()
+            .ok()?
+            .rsplit(',')
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    });
+    from_proxy.or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()))
 }
 
 /// The caller if a valid token came along (registration in `admin_only` mode).

@@ -1,11 +1,13 @@
 //! Registration, login, tokens, passwords and admin rights.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use drydock_domain::password::{self, Verification};
 use drydock_domain::token::PlainToken;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
+use drydock_entity::store::users::AdminRemoval;
 use drydock_entity::store::{apps, tokens, users};
 use drydock_entity::StoreError;
 use regex::Regex;
@@ -174,10 +176,15 @@ pub async fn create_superuser(
 }
 
 /// Checks credentials and issues a new token (several machines can be logged in at once).
+///
+/// Failures count against the username and the client address; once either
+/// has used up its allowance the attempt is refused with 429 before any
+/// password is checked.
 pub async fn login(
     state: &AppState,
     username: Option<String>,
     password: Option<String>,
+    client: Option<IpAddr>,
 ) -> Result<PlainToken, ApiError> {
     let mut errors = Vec::new();
     let username = required(&mut errors, "username", &username).to_owned();
@@ -185,6 +192,10 @@ pub async fn login(
     if !errors.is_empty() {
         return Err(ApiError::Fields(errors));
     }
+    state
+        .login_limiter
+        .check(&username, client)
+        .map_err(ApiError::Throttled)?;
     let iterations = state.settings.password_iterations;
     let user = users::by_username(&state.db, &username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
@@ -198,12 +209,14 @@ pub async fn login(
     let user = match (user, verdict) {
         (Some(u), Verification::Match | Verification::MatchNeedsRehash) if u.is_active => u,
         _ => {
+            state.login_limiter.failed(&username, client);
             return Err(ApiError::Fields(vec![(
                 "non_field_errors".into(),
                 "Unable to log in with provided credentials.".into(),
-            )]))
+            )]));
         }
     };
+    state.login_limiter.succeeded(&username);
     if verdict == Verification::MatchNeedsRehash {
         let h = hash_password(state, password).await?;
         users::set_password(&state.db, user.id, h).await?;
@@ -249,8 +262,18 @@ pub async fn cancel(
         ))
         .into());
     }
-    users::delete(&state.db, target.id).await?;
+    if !users::remove_unless_last_admin(&state.db, target.id, AdminRemoval::Delete).await? {
+        return Err(last_admin());
+    }
     Ok(())
+}
+
+/// The refusal for removing the only admin: nobody could manage users after.
+fn last_admin() -> ApiError {
+    DomainError::Conflict(
+        "Cannot remove the last administrator; make another user an administrator first.".into(),
+    )
+    .into()
 }
 
 /// Revokes tokens and issues a new one: own, another user's (admin), or everyone's (admin, returns none).
@@ -293,9 +316,14 @@ pub async fn change_password(
         return Err(ApiError::Fields(errors));
     }
     if for_self {
+        state
+            .login_limiter
+            .check(&target.username, None)
+            .map_err(ApiError::Throttled)?;
         let verdict =
             verify_password(state, password.unwrap_or_default(), target.password.clone()).await?;
         if verdict == Verification::Mismatch {
+            state.login_limiter.failed(&target.username, None);
             return Err(ApiError::WrongPassword("Current password does not match"));
         }
     }
@@ -317,6 +345,10 @@ pub async fn set_admin(
     let target = users::by_username(&state.db, username)
         .await?
         .ok_or_else(|| DomainError::not_found("User"))?;
-    users::set_superuser(&state.db, target.id, admin).await?;
+    if admin {
+        users::set_superuser(&state.db, target.id, true).await?;
+    } else if !users::remove_unless_last_admin(&state.db, target.id, AdminRemoval::Demote).await? {
+        return Err(last_admin());
+    }
     Ok(())
 }

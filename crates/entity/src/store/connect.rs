@@ -19,26 +19,55 @@ pub struct Databases {
     pub reader: DatabaseConnection,
 }
 
-fn options(url: &str, max: u32) -> ConnectOptions {
+/// How the connection pool behaves; every field is a server setting.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// Most connections open at once (PostgreSQL; SQLite writes use one).
+    pub max_connections: u32,
+    /// Longest to wait for the database to accept a new connection.
+    pub connect_timeout: Duration,
+    /// Longest a request waits for a free connection before it gets a 503.
+    pub acquire_timeout: Duration,
+    /// Idle connections are closed after this, so a restarted database or a
+    /// proxy's idle cut-off never leaves the pool holding dead sockets long.
+    pub idle_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 32,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Every connection handed out is checked first (`test_before_acquire`), so
+/// connections the server killed are replaced instead of failing a request.
+fn options(url: &str, max: u32, pool: &PoolSettings) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(60))
+        .connect_timeout(pool.connect_timeout)
+        .acquire_timeout(pool.acquire_timeout)
+        .idle_timeout(pool.idle_timeout)
+        .test_before_acquire(true)
         .max_connections(max)
         .min_connections(1);
     opts
 }
 
 /// Connects both halves with settings that suit the back-end.
-pub async fn connect(url: &str, pool_size: u32) -> Result<Databases, DbErr> {
+pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Databases, DbErr> {
     if !url.starts_with("sqlite:") {
-        let db = Database::connect(options(url, pool_size)).await?;
+        let db = Database::connect(options(url, pool.max_connections, pool)).await?;
         return Ok(Databases {
             writer: db.clone(),
             reader: db,
         });
     }
-    let mut w = options(url, 1);
+    let mut w = options(url, 1, pool);
     w.map_sqlx_sqlite_opts(|o| {
         o.journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -49,7 +78,7 @@ pub async fn connect(url: &str, pool_size: u32) -> Result<Databases, DbErr> {
     let readers = std::thread::available_parallelism()
         .map_or(4, |n| n.get() as u32 * 2)
         .clamp(2, 16);
-    let mut r = options(url, readers);
+    let mut r = options(url, readers, pool);
     r.map_sqlx_sqlite_opts(|o| {
         o.foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use super::{Page, PageRequest};
@@ -122,6 +122,43 @@ pub async fn set_superuser(
     .update(db)
     .await?;
     Ok(())
+}
+
+/// What taking an admin away should do to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRemoval {
+    /// Keep the account, drop its admin rights.
+    Demote,
+    /// Delete the account.
+    Delete,
+}
+
+/// Demotes or deletes user `id` in one transaction, unless it is the last
+/// admin; returns whether it was done. The admin rows are locked first, so
+/// two admins removing each other at once cannot both succeed.
+pub async fn remove_unless_last_admin(
+    db: &DatabaseConnection,
+    id: i32,
+    removal: AdminRemoval,
+) -> Result<bool, StoreError> {
+    let txn = db.begin().await?;
+    let admins: Vec<i32> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::IsSuperuser.eq(true))
+        .lock_exclusive()
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if admins == [id] {
+        return Ok(false);
+    }
+    match removal {
+        AdminRemoval::Demote => set_superuser(&txn, id, false).await?,
+        AdminRemoval::Delete => delete(&txn, id).await?,
+    }
+    txn.commit().await?;
+    Ok(true)
 }
 
 /// Records a successful login.
