@@ -138,9 +138,9 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request body.
     #[arg(long, env = "DRYDOCK_BODY_TIMEOUT", default_value_t = 30)]
     pub body_timeout: u64,
-    /// Seconds a connection may stay silent (no bytes either way) before it is closed.
-    #[arg(long, env = "DRYDOCK_IDLE_TIMEOUT", default_value_t = 60)]
-    pub idle_timeout: u64,
+    /// Seconds a client may take to send a request head; idle keep-alive connections close after it too.
+    #[arg(long, env = "DRYDOCK_HEADER_TIMEOUT", default_value_t = 30)]
+    pub header_timeout: u64,
     /// Failed logins allowed per username within the window (0: no limit).
     #[arg(long, env = "DRYDOCK_LOGIN_FAILURES_PER_USER", default_value_t = 5)]
     pub login_failures_per_user: u32,
@@ -175,7 +175,7 @@ impl ServeArgs {
             run_timeout: Duration::from_secs(self.run_timeout),
             max_body_bytes: self.max_body_bytes,
             body_timeout: Duration::from_secs(self.body_timeout),
-            idle_timeout: Duration::from_secs(self.idle_timeout),
+            header_timeout: Duration::from_secs(self.header_timeout),
             db_retries: self.db.db_retries,
             db_retry_backoff: Duration::from_millis(self.db.db_retry_backoff_ms),
             login_limits: LoginLimitSettings {
@@ -200,7 +200,7 @@ const KNOWN_ENV: &[&str] = &[
     "DRYDOCK_DB_RETRY_BACKOFF_MS",
     "DRYDOCK_MAX_BODY_BYTES",
     "DRYDOCK_BODY_TIMEOUT",
-    "DRYDOCK_IDLE_TIMEOUT",
+    "DRYDOCK_HEADER_TIMEOUT",
     "DRYDOCK_LOGIN_FAILURES_PER_USER",
     "DRYDOCK_LOGIN_FAILURES_PER_ADDRESS",
     "DRYDOCK_LOGIN_WINDOW",

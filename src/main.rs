@@ -192,7 +192,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let platform: Arc<dyn Platform> = Arc::new(DokkuPlatform::new(daemon));
     let settings = args.api_settings();
-    let idle_timeout = settings.idle_timeout;
+    let header_timeout = settings.header_timeout;
     let state = AppState::new(conn, platform, settings);
     match reconcile::settle_pending(&state).await {
         Ok(report) => report
@@ -202,11 +202,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "could not reconcile at start-up; run `drydock reconcile` once Dokku is reachable")
         }
     }
-    let listener = poem::listener::TcpListener::bind(args.bind.clone());
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| format!("binding {}", args.bind))?;
     tracing::info!(bind = %args.bind, "drydock listening");
-    poem::Server::new(listener)
-        .idle_timeout(idle_timeout)
-        .run_with_graceful_shutdown(drydock_api::routes(state), shutdown_signal(), None)
-        .await?;
+    drydock_api::server::serve(
+        listener,
+        drydock_api::routes(state),
+        header_timeout,
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }

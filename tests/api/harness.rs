@@ -9,7 +9,6 @@ use drydock_dokku::sim::{Sim, SimHandle, SimOptions, SimState};
 use drydock_dokku::{DaemonSettings, DokkuPlatform};
 use drydock_entity::store::connect::Databases;
 use migration::{Migrator, MigratorTrait};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{json, Value};
@@ -54,26 +53,19 @@ impl TestApp {
 
     /// Starts a server after letting the test adjust its settings.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with_daemon(backend, tweak, |_| {}).await
+    }
+
+    /// Starts a server after letting the test adjust its settings and the
+    /// adapter's daemon settings (timeouts; the socket and spool are the test's).
+    pub async fn spawn_with_daemon(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+        tweak_daemon: impl FnOnce(&mut DaemonSettings),
+    ) -> Self {
         init_logs();
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = match backend {
-            Backend::Sqlite => format!(
-                "sqlite://{}?mode=rwc",
-                dir.path().join("drydock.db").display()
-            ),
-            Backend::Postgres => {
-                let admin = sea_orm::Database::connect(format!("{}/postgres", pg_base()))
-                    .await
-                    .expect("PostgreSQL reachable");
-                let name = format!("drydock_t_{}", uuid::Uuid::new_v4().simple());
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                format!("{}/{name}", pg_base())
-            }
-        };
+        let url = fresh_database(backend, dir.path()).await;
         let db = drydock_entity::store::connect::connect(&url, &test_pool())
             .await
             .expect("connect");
@@ -93,6 +85,8 @@ impl TestApp {
             deploy_timeout: Duration::from_secs(10),
             ..DaemonSettings::default()
         };
+        let mut daemon = daemon;
+        tweak_daemon(&mut daemon);
         let mut settings = test_settings();
         tweak(&mut settings);
         let base = serve(db.clone(), &daemon, settings).await;
@@ -238,6 +232,26 @@ pub fn test_pool() -> drydock_entity::store::connect::PoolSettings {
     }
 }
 
+/// The URL of a database of the test's own: a SQLite file in `dir`, or a
+/// freshly created (empty, unmigrated) PostgreSQL database.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("drydock.db").display()),
+        Backend::Postgres => {
+            let admin = sea_orm::Database::connect(format!("{}/postgres", pg_base()))
+                .await
+                .expect("PostgreSQL reachable");
+            let name = format!("drydock_t_{}", uuid::Uuid::new_v4().simple());
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{}/{name}", pg_base())
+        }
+    }
+}
+
 /// Settings every test server starts from (cheap password hashing).
 fn test_settings() -> Settings {
     Settings {
@@ -249,25 +263,19 @@ fn test_settings() -> Settings {
 
 /// Serves the API for `db` on a random loopback port; returns its base URL.
 async fn serve(db: Databases, daemon: &DaemonSettings, settings: Settings) -> String {
-    let idle_timeout = settings.idle_timeout;
+    let header_timeout = settings.header_timeout;
     let state = AppState::new(db, Arc::new(DokkuPlatform::new(daemon.clone())), settings);
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let port = acceptor
-        .local_addr()
-        .remove(0)
-        .as_socket_addr()
-        .expect("tcp")
-        .port();
+    let port = listener.local_addr().expect("local address").port();
     let routes = drydock_api::routes(state);
-    tokio::spawn(async move {
-        poem::Server::new_with_acceptor(acceptor)
-            .idle_timeout(idle_timeout)
-            .run(routes)
-            .await
-    });
+    tokio::spawn(drydock_api::server::serve(
+        listener,
+        routes,
+        header_timeout,
+        std::future::pending(),
+    ));
     format!("http://127.0.0.1:{port}")
 }
 

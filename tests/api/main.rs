@@ -8,6 +8,7 @@ mod auth;
 mod concurrency;
 mod config_releases;
 mod domains_certs;
+mod hardening;
 mod http;
 mod keys_perms;
 mod permission_matrix;

@@ -8,6 +8,7 @@ pub mod login_limit;
 pub mod middleware;
 pub mod pagination;
 pub mod resources;
+pub mod server;
 pub mod state;
 pub mod usecase;
 

@@ -40,9 +40,9 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Longest a client may take to send a request body once its head arrived.
     pub body_timeout: Duration,
-    /// A connection silent this long in both directions is closed (applied
-    /// by whoever runs the server, with `poem::Server::idle_timeout`).
-    pub idle_timeout: Duration,
+    /// Longest a client may take to send a whole request head; an idle
+    /// keep-alive connection is closed after this too (see [`crate::server`]).
+    pub header_timeout: Duration,
     /// How many times a safe request (GET, HEAD) is retried on a fresh
     /// connection when the database connection fails under it.
     pub db_retries: u32,
@@ -66,7 +66,7 @@ impl Default for Settings {
             max_log_lines: 10_000,
             max_body_bytes: 512 * 1024,
             body_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(60),
+            header_timeout: Duration::from_secs(30),
             db_retries: 2,
             db_retry_backoff: Duration::from_millis(50),
             login_limits: LoginLimitSettings::default(),
