@@ -10,7 +10,12 @@ use serde_json::json;
 use crate::dual_test;
 
 /// A self-signed RSA-2048 certificate for `cn` with the given SAN DNS names; returns (crt, key, crt path).
-fn gen_cert(dir: &Path, stem: &str, cn: &str, sans: &[&str]) -> (String, String, String) {
+pub(crate) fn gen_cert(
+    dir: &Path,
+    stem: &str,
+    cn: &str,
+    sans: &[&str],
+) -> (String, String, String) {
     let crt = dir.join(format!("{stem}.crt"));
     let key = dir.join(format!("{stem}.key"));
     let san = sans

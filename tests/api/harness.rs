@@ -25,6 +25,14 @@ fn pg_base() -> String {
     std::env::var("DRYDOCK_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// A connection to the PostgreSQL server's maintenance database, for tests
+/// that act on the server itself (terminating backends, creating databases).
+pub async fn pg_admin() -> DatabaseConnection {
+    sea_orm::Database::connect(format!("{}/postgres", pg_base()))
+        .await
+        .expect("PostgreSQL reachable")
+}
+
 /// A running server and the handles a test needs.
 pub struct TestApp {
     pub base: String,

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::dual_test;
 
 /// A fresh ed25519 public key line and its `ssh-keygen -l -E md5` fingerprint (hex pairs).
-fn gen_key(dir: &std::path::Path, stem: &str, comment: &str) -> (String, String) {
+pub(crate) fn gen_key(dir: &std::path::Path, stem: &str, comment: &str) -> (String, String) {
     let path = dir.join(stem);
     let out = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])

@@ -7,6 +7,7 @@ mod apps;
 mod auth;
 mod concurrency;
 mod config_releases;
+mod db_faults;
 mod domains_certs;
 mod hardening;
 mod http;
