@@ -6,6 +6,7 @@ mod config;
 mod telemetry;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -128,22 +129,26 @@ async fn main() -> anyhow::Result<()> {
                 Arc::new(DokkuPlatform::new(dokku.daemon_settings())),
                 Settings::default(),
             );
-            let mut report = reconcile::settle_pending(&state)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if reapply {
-                report.extend(
-                    reconcile::reapply_all(&state)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
-                );
+            // `--reapply` exists for a Dokku that lost apps, which is also
+            // when settling can fail; so it runs whatever settling said.
+            let settled = reconcile::settle_pending(&state).await;
+            let mut report = settled.as_ref().map_or_else(|_| Vec::new(), Clone::clone);
+            let reapplied = if reapply {
+                reconcile::reapply_all(&state).await
+            } else {
+                Ok(Vec::new())
+            };
+            if let Ok(lines) = &reapplied {
+                report.extend(lines.iter().cloned());
             }
-            if report.is_empty() {
+            if report.is_empty() && settled.is_ok() && reapplied.is_ok() {
                 println!("nothing to reconcile");
             }
             for line in report {
                 println!("{line}");
             }
+            settled.map_err(|e| anyhow::anyhow!("settling pending releases: {e}"))?;
+            reapplied.map_err(|e| anyhow::anyhow!("re-applying releases: {e}"))?;
             Ok(())
         }
         Command::Openapi => {
@@ -151,6 +156,28 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Settles releases a previous process left pending, logging what changed.
+async fn settle_once(state: &AppState) -> Result<(), drydock_api::error::ApiError> {
+    let report = reconcile::settle_pending(state).await?;
+    report
+        .iter()
+        .for_each(|l| tracing::info!(change = %l, "reconciled"));
+    Ok(())
+}
+
+/// Retries [`settle_once`] with pauses doubling up to a minute, so a Dokku
+/// host that comes back later needs no manual `drydock reconcile`; the server
+/// answers requests meanwhile (each app is settled under its lock).
+async fn settle_until_done(state: AppState) {
+    let mut pause = Duration::from_secs(1);
+    while let Err(e) = settle_once(&state).await {
+        tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "could not settle pending releases yet");
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(60));
+    }
+    tracing::info!("pending releases settled");
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send), so
@@ -194,13 +221,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.api_settings();
     let header_timeout = settings.header_timeout;
     let state = AppState::new(conn, platform, settings);
-    match reconcile::settle_pending(&state).await {
-        Ok(report) => report
-            .iter()
-            .for_each(|l| tracing::info!(change = %l, "reconciled")),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not reconcile at start-up; run `drydock reconcile` once Dokku is reachable")
-        }
+    // One pass before serving, so a restarted server answers with settled
+    // releases; if Dokku or the database is not there yet, keep trying behind.
+    if let Err(e) = settle_once(&state).await {
+        tracing::warn!(error = %e, "could not settle pending releases at start-up; retrying in the background");
+        tokio::spawn(settle_until_done(state.clone()));
     }
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await

@@ -85,7 +85,7 @@ impl TestApp {
         let sim = Sim::start(&socket, SimOptions::default())
             .await
             .expect("sim");
-        let daemon = DaemonSettings {
+        let mut daemon = DaemonSettings {
             socket,
             spool_dir: spool,
             connect_timeout: Duration::from_secs(2),
@@ -93,7 +93,6 @@ impl TestApp {
             deploy_timeout: Duration::from_secs(10),
             ..DaemonSettings::default()
         };
-        let mut daemon = daemon;
         tweak_daemon(&mut daemon);
         let mut settings = test_settings();
         tweak(&mut settings);

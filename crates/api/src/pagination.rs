@@ -17,8 +17,10 @@ pub struct Paginated<T: ParseFromJSON + ToJSON> {
     /// Rows across all pages.
     pub count: u64,
     /// URL of the next page, if any.
+    #[oai(nullable)]
     pub next: Option<String>,
     /// URL of the previous page, if any.
+    #[oai(nullable)]
     pub previous: Option<String>,
     /// This page's rows.
     pub results: Vec<T>,

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::limits::{CpuLimit, Healthcheck, Healthchecks, Limits, MemoryLimit};
 use crate::name::{ConfigKey, ProcessType};
+use crate::text::{check_json_no_nul, check_no_nul};
 use crate::DomainError;
 
 /// One release's configuration, exactly as the API shows it.
@@ -50,10 +51,18 @@ pub struct ConfigChange {
     pub healthcheck: BTreeMap<String, Option<Value>>,
 }
 
+/// The longest config value, in bytes: 64 KiB. With the longest key it still
+/// fits, base64-encoded, in one argument of a Dokku command (Linux's
+/// `MAX_ARG_STRLEN`, 128 KiB), so every stored value can be applied.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 /// Renders a JSON scalar as the reference does (`5` → `"5"`, `true` → `"True"`).
 fn scalar(field: &str, v: &Value) -> Result<String, DomainError> {
     match v {
-        Value::String(s) => Ok(s.clone()),
+        Value::String(s) => {
+            check_no_nul(field, s)?;
+            Ok(s.clone())
+        }
         Value::Number(n) => Ok(n.to_string()),
         Value::Bool(true) => Ok("True".into()),
         Value::Bool(false) => Ok("False".into()),
@@ -155,7 +164,17 @@ impl AppConfig {
         let mut next = self.clone();
         let values = merge("values", &mut next.values, &change.values, |k, v| {
             ConfigKey::parse(k)?;
-            scalar("values", v)
+            let value = scalar("values", v)?;
+            if value.len() > MAX_VALUE_BYTES {
+                return Err(DomainError::field(
+                    "values",
+                    format!(
+                        "The value of {k} is {} bytes long; config values are limited to {MAX_VALUE_BYTES} bytes",
+                        value.len()
+                    ),
+                ));
+            }
+            Ok(value)
         })?;
         let memory = merge("memory", &mut next.memory, &change.memory, |k, v| {
             ProcessType::parse(k).map_err(|_| {
@@ -218,6 +237,7 @@ impl AppConfig {
                 ProcessType::parse(k).map_err(|_| {
                     DomainError::field("healthcheck", format!("{k} is not a valid process type"))
                 })?;
+                check_json_no_nul("healthcheck", v)?;
                 Healthcheck::parse(v)?;
                 Ok(v.clone())
             },

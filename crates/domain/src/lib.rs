@@ -14,6 +14,7 @@ pub mod password;
 pub mod platform;
 pub mod procfile;
 pub mod ssh_key;
+pub mod text;
 pub mod token;
 
 pub use error::DomainError;

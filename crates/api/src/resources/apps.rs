@@ -13,6 +13,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -102,7 +103,7 @@ pub struct AppsApi;
 impl AppsApi {
     /// Apps the caller owns or collaborates on (admins: all).
     #[oai(path = "/v2/apps", method = "get")]
-    async fn list(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<AppDto>>> {
+    async fn list(&self, req: &Request, auth: TokenAuth) -> ApiResult<Json<Paginated<AppDto>>> {
         let st = state(req)?;
         let page = page_request(req);
         let p = apps::visible(&st.read, auth.0.id(), auth.0.is_admin(), page)
@@ -123,7 +124,7 @@ impl AppsApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<CreateAppBody>,
-    ) -> poem::Result<AppCreated> {
+    ) -> ApiResult<AppCreated> {
         let st = state(req)?;
         let app = uc::create(st, &auth.0, body.0.id).await?;
         Ok(AppCreated::Created(Json(app_dto(st, &app).await?)))
@@ -136,7 +137,7 @@ impl AppsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<AppDto>> {
+    ) -> ApiResult<Json<AppDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(app_dto(st, &app).await?))
@@ -150,7 +151,7 @@ impl AppsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<UpdateAppBody>,
-    ) -> poem::Result<Json<AppDto>> {
+    ) -> ApiResult<Json<AppDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         if let Some(owner) = body.0.owner {
@@ -173,7 +174,7 @@ impl AppsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Administer).await?;
         uc::destroy(st, &app).await?;

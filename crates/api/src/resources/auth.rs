@@ -5,8 +5,13 @@ use std::net::IpAddr;
 use drydock_entity::entities::user;
 use poem::Request;
 use poem_openapi::payload::Json;
+use poem_openapi::registry::{
+    MetaMediaType, MetaResponse, MetaResponses, MetaSchema, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::{AuthUser, TokenAuth};
 use crate::error::ApiError;
@@ -35,6 +40,7 @@ pub struct UserDto {
     /// Django permissions (always empty).
     pub user_permissions: Vec<String>,
     /// Last successful login.
+    #[oai(nullable)]
     pub last_login: Option<String>,
     /// Registration time.
     pub date_joined: String,
@@ -134,15 +140,49 @@ pub enum Registered {
     Created(Json<UserDto>),
 }
 
-/// Token regeneration answers.
-#[derive(ApiResponse)]
+/// Token regeneration answers: `{"token": "…"}`, or `""` once every user's
+/// tokens were revoked (`all`), as the reference answers.
 pub enum Regenerated {
     /// The new token.
-    #[oai(status = 200)]
-    Token(Json<TokenDto>),
-    /// Everyone's tokens were revoked: the reference answers an empty string.
-    #[oai(status = 200)]
-    All(Json<String>),
+    Token(TokenDto),
+    /// Everyone's tokens were revoked.
+    All,
+}
+
+impl poem::IntoResponse for Regenerated {
+    fn into_response(self) -> poem::Response {
+        match self {
+            Regenerated::Token(t) => Json(t).into_response(),
+            Regenerated::All => Json(String::new()).into_response(),
+        }
+    }
+}
+
+impl ApiResponse for Regenerated {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The new token; `\"\"` when every user's tokens were revoked (`all`).",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: MetaSchemaRef::Inline(Box::new(MetaSchema {
+                        any_of: vec![
+                            TokenDto::schema_ref(),
+                            MetaSchemaRef::Inline(Box::new(MetaSchema::new("string"))),
+                        ],
+                        ..MetaSchema::ANY
+                    })),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        TokenDto::register(registry);
+    }
 }
 
 /// Empty success.
@@ -171,7 +211,7 @@ pub struct AuthApi;
 impl AuthApi {
     /// Register a new user; the first ever becomes admin.
     #[oai(path = "/v2/auth/register", method = "post")]
-    async fn register(&self, req: &Request, body: Json<RegisterBody>) -> poem::Result<Registered> {
+    async fn register(&self, req: &Request, body: Json<RegisterBody>) -> ApiResult<Registered> {
         let state = state(req)?;
         let caller = optional_caller(req, state).await;
         let b = body.0;
@@ -188,7 +228,7 @@ impl AuthApi {
 
     /// Log in and receive a token.
     #[oai(path = "/v2/auth/login", method = "post")]
-    async fn login(&self, req: &Request, body: Json<LoginBody>) -> poem::Result<Json<TokenDto>> {
+    async fn login(&self, req: &Request, body: Json<LoginBody>) -> ApiResult<Json<TokenDto>> {
         let state = state(req)?;
         let client = client_address(req, state);
         let token = accounts::login(state, body.0.username, body.0.password, client).await?;
@@ -204,7 +244,7 @@ impl AuthApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<CancelBody>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let username = body.0.username;
         accounts::cancel(state(req)?, &auth.0, username.as_deref()).await?;
         Ok(NoContent::Done)
@@ -212,8 +252,8 @@ impl AuthApi {
 
     /// Who the token belongs to.
     #[oai(path = "/v2/auth/whoami", method = "get")]
-    async fn whoami(&self, auth: TokenAuth) -> Json<UserDto> {
-        Json(UserDto::from(&auth.0 .0))
+    async fn whoami(&self, auth: TokenAuth) -> ApiResult<Json<UserDto>> {
+        Ok(Json(UserDto::from(&auth.0 .0)))
     }
 
     /// Revoke tokens and issue a new one.
@@ -223,16 +263,16 @@ impl AuthApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<TokensBody>,
-    ) -> poem::Result<Regenerated> {
+    ) -> ApiResult<Regenerated> {
         let all = truthy(&body.0.all);
         let token =
             accounts::regenerate_token(state(req)?, &auth.0, body.0.username.as_deref(), all)
                 .await?;
         Ok(match token {
-            Some(t) => Regenerated::Token(Json(TokenDto {
+            Some(t) => Regenerated::Token(TokenDto {
                 token: t.expose().to_owned(),
-            })),
-            None => Regenerated::All(Json(String::new())),
+            }),
+            None => Regenerated::All,
         })
     }
 
@@ -243,7 +283,7 @@ impl AuthApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<PasswdBody>,
-    ) -> poem::Result<Json<StatusDto>> {
+    ) -> ApiResult<Json<StatusDto>> {
         let b = body.0;
         accounts::change_password(
             state(req)?,

@@ -10,6 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::state;
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -84,7 +85,7 @@ impl BuildsApi {
         req: &Request,
         auth: TokenAuth,
         id: &str,
-    ) -> poem::Result<Json<Paginated<BuildDto>>> {
+    ) -> ApiResult<Json<Paginated<BuildDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, id, AppAction::Use).await?;
         let page = page_request(req);
@@ -113,7 +114,7 @@ impl BuildsApi {
         auth: TokenAuth,
         id: &str,
         body: BuildBody,
-    ) -> poem::Result<BuildCreated> {
+    ) -> ApiResult<BuildCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, id, AppAction::Use).await?;
         let input = BuildInput {
@@ -140,7 +141,7 @@ impl BuildsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<Paginated<BuildDto>>> {
+    ) -> ApiResult<Json<Paginated<BuildDto>>> {
         Self::do_list(req, auth, &id.0).await
     }
 
@@ -152,7 +153,7 @@ impl BuildsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<BuildBody>,
-    ) -> poem::Result<BuildCreated> {
+    ) -> ApiResult<BuildCreated> {
         Self::do_create(req, auth, &id.0, body.0).await
     }
 
@@ -163,7 +164,7 @@ impl BuildsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<Paginated<BuildDto>>> {
+    ) -> ApiResult<Json<Paginated<BuildDto>>> {
         Self::do_list(req, auth, &id.0).await
     }
 
@@ -175,7 +176,7 @@ impl BuildsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<BuildBody>,
-    ) -> poem::Result<BuildCreated> {
+    ) -> ApiResult<BuildCreated> {
         Self::do_create(req, auth, &id.0, body.0).await
     }
 }

@@ -9,6 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::users::CreatedEmpty;
 use super::Tag;
 use crate::auth::TokenAuth;
@@ -103,7 +104,7 @@ pub struct CertsApi;
 impl CertsApi {
     /// The caller's certificates (admins: all).
     #[oai(path = "/v2/certs", method = "get")]
-    async fn list(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<CertDto>>> {
+    async fn list(&self, req: &Request, auth: TokenAuth) -> ApiResult<Json<Paginated<CertDto>>> {
         let st = state(req)?;
         let page = page_request(req);
         let all = certs::list(
@@ -139,7 +140,7 @@ impl CertsApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<CertBody>,
-    ) -> poem::Result<CertCreated> {
+    ) -> ApiResult<CertCreated> {
         let st = state(req)?;
         let b = body.0;
         let cert = uc::create(st, &auth.0, b.name, b.certificate, b.key).await?;
@@ -153,7 +154,7 @@ impl CertsApi {
         req: &Request,
         auth: TokenAuth,
         name: Path<String>,
-    ) -> poem::Result<Json<CertDto>> {
+    ) -> ApiResult<Json<CertDto>> {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
         Ok(Json(dto(st, &cert).await?))
@@ -166,7 +167,7 @@ impl CertsApi {
         req: &Request,
         auth: TokenAuth,
         name: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
         uc::delete(st, &auth.0, &cert).await?;
@@ -181,7 +182,7 @@ impl CertsApi {
         auth: TokenAuth,
         name: Path<String>,
         body: Json<AttachBody>,
-    ) -> poem::Result<CreatedEmpty> {
+    ) -> ApiResult<CreatedEmpty> {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
         let Some(domain) = body.0.domain.filter(|d| !d.is_empty()) else {
@@ -199,7 +200,7 @@ impl CertsApi {
         auth: TokenAuth,
         name: Path<String>,
         domain: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
         uc::detach(st, &auth.0, &cert, &domain.0).await?;

@@ -12,6 +12,7 @@ use poem_openapi::{Object, OpenApi};
 use serde_json::Value;
 
 use super::auth::state;
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -68,10 +69,10 @@ pub struct CompatApi;
 impl CompatApi {
     /// The API root: 401 without a token (the clients' "is this a controller?" probe).
     #[oai(path = "/v2", method = "get")]
-    async fn root(&self, _auth: TokenAuth) -> Json<RootDto> {
-        Json(RootDto {
+    async fn root(&self, _auth: TokenAuth) -> ApiResult<Json<RootDto>> {
+        Ok(Json(RootDto {
             api_version: crate::middleware::API_VERSION.into(),
-        })
+        }))
     }
 
     /// The app's settings (neutral defaults).
@@ -81,7 +82,7 @@ impl CompatApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<AppSettingsDto>> {
+    ) -> ApiResult<Json<AppSettingsDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let owner = drydock_entity::store::users::by_id(&st.db, app.owner_id)
@@ -110,7 +111,7 @@ impl CompatApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<AppSettingsDto>> {
+    ) -> ApiResult<Json<AppSettingsDto>> {
         app_for(state(req)?, &auth.0, &id.0, AppAction::Use).await?;
         Err(ApiError::from(DomainError::BadRequest(UNSUPPORTED.into())).into())
     }
@@ -122,7 +123,7 @@ impl CompatApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<WhitelistDto>> {
+    ) -> ApiResult<Json<WhitelistDto>> {
         app_for(state(req)?, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(WhitelistDto { addresses: vec![] }))
     }
@@ -134,7 +135,7 @@ impl CompatApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<WhitelistDto>> {
+    ) -> ApiResult<Json<WhitelistDto>> {
         app_for(state(req)?, &auth.0, &id.0, AppAction::Use).await?;
         Err(ApiError::from(DomainError::BadRequest(UNSUPPORTED.into())).into())
     }

@@ -13,6 +13,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::auth::state;
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -130,7 +131,7 @@ impl ConfigApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<ConfigDto>> {
+    ) -> ApiResult<Json<ConfigDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(current_dto(st, &app).await?))
@@ -144,7 +145,7 @@ impl ConfigApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<ConfigBody>,
-    ) -> poem::Result<ConfigCreated> {
+    ) -> ApiResult<ConfigCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let b = body.0;

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -67,7 +68,7 @@ impl DomainsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<Paginated<DomainDto>>> {
+    ) -> ApiResult<Json<Paginated<DomainDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
@@ -99,7 +100,7 @@ impl DomainsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<DomainBody>,
-    ) -> poem::Result<DomainCreated> {
+    ) -> ApiResult<DomainCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let Some(raw) = body.0.domain.filter(|d| !d.is_empty()) else {
@@ -121,7 +122,7 @@ impl DomainsApi {
         auth: TokenAuth,
         id: Path<String>,
         domain: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         uc::remove(st, &auth.0, &app, &domain.0).await?;

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -69,7 +70,7 @@ pub struct KeysApi;
 impl KeysApi {
     /// The caller's keys.
     #[oai(path = "/v2/keys", method = "get")]
-    async fn list(&self, req: &Request, auth: TokenAuth) -> poem::Result<Json<Paginated<KeyDto>>> {
+    async fn list(&self, req: &Request, auth: TokenAuth) -> ApiResult<Json<Paginated<KeyDto>>> {
         let st = state(req)?;
         let page = page_request(req);
         let p = keys::list(&st.db, auth.0.id(), page)
@@ -86,7 +87,7 @@ impl KeysApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<KeyBody>,
-    ) -> poem::Result<KeyCreated> {
+    ) -> ApiResult<KeyCreated> {
         let st = state(req)?;
         let b = body.0;
         let row = uc::add(st, &auth.0, b.id, b.public).await?;
@@ -100,7 +101,7 @@ impl KeysApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         uc::remove(state(req)?, &auth.0, &id.0).await?;
         Ok(NoContent::Done)
     }

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod perms;
 pub mod pods;
+pub mod problem;
 pub mod releases;
 pub mod tls;
 pub mod users;

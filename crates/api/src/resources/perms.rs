@@ -7,6 +7,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::users::CreatedEmpty;
 use super::Tag;
 use crate::auth::TokenAuth;
@@ -40,7 +41,7 @@ impl PermsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<PermsDto>> {
+    ) -> ApiResult<Json<PermsDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let users = collaborators::usernames(&st.db, app.id)
@@ -57,7 +58,7 @@ impl PermsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<PermBody>,
-    ) -> poem::Result<CreatedEmpty> {
+    ) -> ApiResult<CreatedEmpty> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Administer).await?;
         let Some(username) = body.0.username.filter(|u| !u.is_empty()) else {
@@ -75,7 +76,7 @@ impl PermsApi {
         auth: TokenAuth,
         id: Path<String>,
         username: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         uc::revoke(st, &auth.0, &app, &username.0).await?;

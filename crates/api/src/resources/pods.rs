@@ -11,6 +11,7 @@ use poem_openapi::{Object, OpenApi};
 use serde_json::Value;
 
 use super::auth::{state, NoContent};
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -30,6 +31,7 @@ pub struct PodDto {
     #[oai(rename = "type")]
     pub process_type: String,
     /// Start time.
+    #[oai(nullable)]
     pub started: Option<String>,
 }
 
@@ -114,7 +116,7 @@ impl PodsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<PodList>> {
+    ) -> ApiResult<Json<PodList>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(pod_list(uc::list(st, &app, None).await?)))
@@ -128,7 +130,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         ptype: Path<String>,
-    ) -> poem::Result<Json<PodList>> {
+    ) -> ApiResult<Json<PodList>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(pod_list(uc::list(st, &app, Some(&ptype.0)).await?)))
@@ -141,7 +143,7 @@ impl PodsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<Vec<PodDto>>> {
+    ) -> ApiResult<Json<Vec<PodDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(
@@ -161,7 +163,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         which: Path<String>,
-    ) -> poem::Result<Json<Vec<PodDto>>> {
+    ) -> ApiResult<Json<Vec<PodDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(
@@ -173,18 +175,27 @@ impl PodsApi {
         ))
     }
 
-    /// Restart one container, as the SDKs address it (`/pods/<type>/<name>/restart`).
+    /// Restart one container, as the SDKs address it (`/pods/<type>/<name>/restart`);
+    /// the container must be of that type.
     #[oai(path = "/v2/apps/:id/pods/:ptype/:name/restart", method = "post")]
     async fn restart_named(
         &self,
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-        #[oai(name = "ptype")] _ptype: Path<String>,
+        ptype: Path<String>,
         name: Path<String>,
-    ) -> poem::Result<Json<Vec<PodDto>>> {
+    ) -> ApiResult<Json<Vec<PodDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let of_type = uc::list(st, &app, Some(&ptype.0)).await?;
+        if !of_type.iter().any(|p| p.name == name.0) {
+            return Err(ApiError::from(DomainError::BadRequest(format!(
+                "Container {} of type {} does not exist in application",
+                name.0, ptype.0
+            )))
+            .into());
+        }
         let pods = uc::restart(st, &auth.0, &app, Some(&name.0)).await?;
         Ok(Json(pods.into_iter().map(PodDto::from).collect()))
     }
@@ -197,7 +208,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<BTreeMap<String, Value>>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         uc::scale(st, &auth.0, &app, body.0).await?;
@@ -212,7 +223,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         log_lines: Query<Option<String>>,
-    ) -> poem::Result<PlainText<String>> {
+    ) -> ApiResult<PlainText<String>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let max = st.settings.max_log_lines;
@@ -250,7 +261,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<RunBody>,
-    ) -> poem::Result<Json<RunDto>> {
+    ) -> ApiResult<Json<RunDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let out = uc::run(st, &auth.0, &app, body.0.command).await?;

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::state;
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -37,10 +38,12 @@ pub struct ReleaseDto {
     /// `pending`, `succeeded` or `failed`.
     pub state: String,
     /// Why it failed.
+    #[oai(nullable)]
     pub exception: Option<String>,
     /// Its config's uuid.
     pub config: String,
     /// Its build's uuid, if any.
+    #[oai(nullable)]
     pub build: Option<String>,
 }
 
@@ -95,7 +98,7 @@ impl ReleasesApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<Paginated<ReleaseDto>>> {
+    ) -> ApiResult<Json<Paginated<ReleaseDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let page = page_request(req);
@@ -114,7 +117,7 @@ impl ReleasesApi {
         auth: TokenAuth,
         id: Path<String>,
         version: Path<String>,
-    ) -> poem::Result<Json<ReleaseDto>> {
+    ) -> ApiResult<Json<ReleaseDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let not_found = || ApiError::from(DomainError::not_found("Release"));
@@ -139,7 +142,7 @@ impl ReleasesApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<RollbackBody>,
-    ) -> poem::Result<RolledBack> {
+    ) -> ApiResult<RolledBack> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let version = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;

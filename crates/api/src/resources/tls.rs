@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::state;
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -25,6 +26,7 @@ pub struct TlsDto {
     /// Owner's username.
     pub owner: String,
     /// Whether HTTP is redirected to HTTPS (`null` until set).
+    #[oai(nullable)]
     pub https_enforced: Option<bool>,
     /// Creation time.
     pub created: String,
@@ -74,7 +76,7 @@ impl TlsApi {
         req: &Request,
         auth: TokenAuth,
         id: Path<String>,
-    ) -> poem::Result<Json<TlsDto>> {
+    ) -> ApiResult<Json<TlsDto>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let row = store::get_or_create(&st.db, app.id, app.owner_id)
@@ -91,7 +93,7 @@ impl TlsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<TlsBody>,
-    ) -> poem::Result<TlsCreated> {
+    ) -> ApiResult<TlsCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let Some(enforced) = body.0.https_enforced else {

@@ -8,6 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::auth::{state, NoContent, UserDto};
+use super::problem::ApiResult;
 use super::Tag;
 use crate::auth::TokenAuth;
 use crate::error::ApiError;
@@ -57,7 +58,7 @@ impl UsersApi {
         &self,
         req: &Request,
         auth: TokenAuth,
-    ) -> poem::Result<Json<Paginated<UserDto>>> {
+    ) -> ApiResult<Json<Paginated<UserDto>>> {
         admin_only(&auth)?;
         let page = page_request(req);
         let p = users::list(&state(req)?.db, page)
@@ -77,7 +78,7 @@ impl UsersApi {
         &self,
         req: &Request,
         auth: TokenAuth,
-    ) -> poem::Result<Json<Paginated<AdminDto>>> {
+    ) -> ApiResult<Json<Paginated<AdminDto>>> {
         admin_only(&auth)?;
         let page = page_request(req);
         let p = users::list_superusers(&state(req)?.db, page)
@@ -101,7 +102,7 @@ impl UsersApi {
         req: &Request,
         auth: TokenAuth,
         body: Json<UsernameBody>,
-    ) -> poem::Result<CreatedEmpty> {
+    ) -> ApiResult<CreatedEmpty> {
         admin_only(&auth)?;
         let Some(name) = body.0.username.filter(|n| !n.is_empty()) else {
             return Err(ApiError::field("username", "This field is required.").into());
@@ -117,7 +118,7 @@ impl UsersApi {
         req: &Request,
         auth: TokenAuth,
         username: Path<String>,
-    ) -> poem::Result<NoContent> {
+    ) -> ApiResult<NoContent> {
         admin_only(&auth)?;
         accounts::set_admin(state(req)?, &auth.0, &username.0, false).await?;
         Ok(NoContent::Done)

@@ -1,5 +1,6 @@
 //! Who may do what to an app. The rule table is in docs/permissions.md.
 
+use drydock_domain::name::AppName;
 use drydock_domain::DomainError;
 use drydock_entity::entities::app;
 use drydock_entity::store::{apps, collaborators};
@@ -18,13 +19,18 @@ pub enum AppAction {
 }
 
 /// Loads an app by name and checks the caller may perform `action` on it.
-/// Unknown apps are 404 (as the reference does, even for strangers).
+/// Unknown apps are 404 (as the reference does, even for strangers), and so
+/// is anything that is not a valid app name: no app can be called that, and
+/// such text (NUL bytes, 60 kB of `;`) never reaches the database.
 pub async fn app_for(
     state: &AppState,
     caller: &AuthUser,
     name: &str,
     action: AppAction,
 ) -> Result<app::Model, ApiError> {
+    if AppName::parse(name).is_err() {
+        return Err(DomainError::not_found("App").into());
+    }
     let app = apps::by_name(&state.read, name)
         .await?
         .ok_or_else(|| DomainError::not_found("App"))?;

@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use drydock_domain::password::{self, Verification};
+use drydock_domain::text::{can_name_something, NUL_MESSAGE};
 use drydock_domain::token::PlainToken;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
@@ -128,6 +129,22 @@ pub async fn register(
             ));
         }
     }
+    // Django's ProhibitNullCharactersValidator: this message replaces the field's others.
+    for (field, v) in [
+        ("username", username.as_str()),
+        ("password", password.as_str()),
+        ("email", email.as_str()),
+        (
+            "first_name",
+            input.first_name.as_deref().unwrap_or_default(),
+        ),
+        ("last_name", input.last_name.as_deref().unwrap_or_default()),
+    ] {
+        if v.contains('\0') {
+            errors.retain(|(f, _)| f != field);
+            errors.push((field.into(), NUL_MESSAGE.into()));
+        }
+    }
     if !errors.is_empty() {
         return Err(ApiError::Fields(errors));
     }
@@ -197,7 +214,12 @@ pub async fn login(
         .check(&username, client)
         .map_err(ApiError::Throttled)?;
     let iterations = state.settings.password_iterations;
-    let user = users::by_username(&state.db, &username).await?;
+    // No stored username holds a NUL (PostgreSQL would refuse the lookup outright).
+    let user = if can_name_something(&username) {
+        users::by_username(&state.db, &username).await?
+    } else {
+        None
+    };
     let stored = user.as_ref().map(|u| u.password.clone());
     // Without a user, still spend the hashing time so response times don't reveal which names exist.
     let verdict = verify_password(
@@ -239,6 +261,9 @@ pub async fn target_user(
         Some(name) => {
             if !caller.is_admin() {
                 return Err(DomainError::Forbidden.into());
+            }
+            if !can_name_something(name) {
+                return Err(DomainError::not_found("User").into());
             }
             users::by_username(&state.db, name)
                 .await?
@@ -341,6 +366,9 @@ pub async fn set_admin(
 ) -> Result<(), ApiError> {
     if !caller.is_admin() {
         return Err(DomainError::Forbidden.into());
+    }
+    if !can_name_something(username) {
+        return Err(DomainError::not_found("User").into());
     }
     let target = users::by_username(&state.db, username)
         .await?

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use drydock_domain::text::check_no_nul;
 use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::{app, build};
 use drydock_entity::store::builds::{self, NewBuild};
@@ -51,6 +52,8 @@ pub async fn create(
 ) -> Result<build::Model, ApiError> {
     let image = check_image(input.image)?;
     let typed = procfile::parse(&input.procfile)?;
+    let dockerfile = input.dockerfile.unwrap_or_default();
+    check_no_nul("dockerfile", &dockerfile)?;
     let sha = input.sha.unwrap_or_default();
     if sha.len() > 128 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(DomainError::field("sha", "Expected a hexadecimal commit id").into());
@@ -71,7 +74,7 @@ pub async fn create(
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
-            dockerfile: input.dockerfile.unwrap_or_default(),
+            dockerfile: dockerfile.clone(),
         };
         let row = builds::insert(&state.db, app.id, caller.id(), &new).await?;
         let draft = Draft {

@@ -4,6 +4,7 @@
 use chrono::Utc;
 use drydock_domain::certificate::CertificateInfo;
 use drydock_domain::name::{AppName, CertName, DomainName};
+use drydock_domain::text::check_no_nul;
 use drydock_domain::DomainError;
 use drydock_entity::entities::{app, certificate};
 use drydock_entity::sea_orm::{EntityTrait, Set};
@@ -29,6 +30,9 @@ pub async fn get(
     caller: &AuthUser,
     name: &str,
 ) -> Result<certificate::Model, ApiError> {
+    if CertName::parse(name).is_err() {
+        return Err(DomainError::not_found("Certificate").into());
+    }
     let cert = certs::by_name(&state.db, name)
         .await?
         .ok_or_else(|| DomainError::not_found("Certificate"))?;
@@ -60,6 +64,11 @@ pub async fn create(
         return Err(ApiError::Fields(missing));
     }
     let name = CertName::parse(name.as_deref().unwrap_or_default())?;
+    check_no_nul(
+        "certificate",
+        certificate_pem.as_deref().unwrap_or_default(),
+    )?;
+    check_no_nul("key", key_pem.as_deref().unwrap_or_default())?;
     let info = CertificateInfo::from_pem(
         certificate_pem.as_deref().unwrap_or_default(),
         key_pem.as_deref().unwrap_or_default(),
@@ -114,6 +123,9 @@ pub async fn attach(
     cert: &certificate::Model,
     raw_domain: &str,
 ) -> Result<(), ApiError> {
+    if DomainName::parse(raw_domain).is_err() {
+        return Err(DomainError::not_found("Domain").into());
+    }
     let row = domains::by_name(&state.db, raw_domain)
         .await?
         .ok_or_else(|| DomainError::not_found("Domain"))?;
@@ -170,6 +182,9 @@ pub async fn detach(
     cert: &certificate::Model,
     raw_domain: &str,
 ) -> Result<(), ApiError> {
+    if DomainName::parse(raw_domain).is_err() {
+        return Err(DomainError::not_found("Domain").into());
+    }
     let row = domains::by_name(&state.db, raw_domain)
         .await?
         .filter(|d| d.certificate_id == Some(cert.id))

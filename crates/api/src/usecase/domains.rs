@@ -61,6 +61,10 @@ pub async fn remove(
     raw: &str,
 ) -> Result<(), ApiError> {
     let not_found = || ApiError::from(DomainError::not_found("Domain"));
+    // Every stored domain is a valid hostname (app names are too).
+    if DomainName::parse(raw).is_err() {
+        return Err(not_found());
+    }
     let row = domains::by_name(&state.db, raw)
         .await?
         .filter(|d| d.app_id == app.id)

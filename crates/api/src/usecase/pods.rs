@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use drydock_domain::name::{AppName, PodName, ProcessType};
 use drydock_domain::platform::{Pod, RestartTarget, RunOutput};
+use drydock_domain::text::check_no_nul;
 use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::app;
 use drydock_entity::store::{apps, events};
@@ -14,6 +15,10 @@ use super::releases;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// The longest one-off command, in bytes: like a config value, it travels
+/// base64-encoded in one argument of a Dokku command.
+pub const MAX_COMMAND_BYTES: usize = drydock_domain::config_vars::MAX_VALUE_BYTES;
 
 /// The app's containers, optionally of one process type, ordered by type and name.
 pub async fn list(
@@ -182,6 +187,13 @@ pub async fn run(
     let command = command.unwrap_or_default();
     if command.trim().is_empty() {
         return Err(ApiError::field("command", "This field is required."));
+    }
+    check_no_nul("command", &command)?;
+    if command.len() > MAX_COMMAND_BYTES {
+        return Err(ApiError::field(
+            "command",
+            &format!("Ensure this field has no more than {MAX_COMMAND_BYTES} bytes."),
+        ));
     }
     current_types(state, app).await?;
     let name = AppName::parse(&app.name)?;

@@ -14,7 +14,10 @@ use crate::state::AppState;
 
 /// Settles releases left `pending` by a crash: one the platform already runs is
 /// marked `succeeded`; any other is marked `failed` and the app's current
-/// release is applied again. Returns one line per change.
+/// release is applied again. Returns one line per change. An app that cannot
+/// be settled (Dokku unreachable, or the app missing there) keeps its release
+/// pending and does not stop the others from being settled; the first such
+/// error is returned after every app was tried (the changes made are logged).
 pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
     let pending = releases::pending(&state.db).await?;
     if pending.is_empty() {
@@ -26,17 +29,32 @@ pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
         .map(|a| (a.id, a))
         .collect();
     let mut report = Vec::new();
+    let mut first_error = None;
     for p in pending {
         let Some(app) = by_id.get(&p.app_id) else {
             continue;
         };
-        let lines = with_app_lock(state, &app.name, app.id, async || {
+        let settled = with_app_lock(state, &app.name, app.id, async || {
             settle_one(state, app, &p).await
         })
-        .await?;
-        report.extend(lines);
+        .await;
+        match settled {
+            Ok(lines) => report.extend(lines),
+            Err(e) => {
+                tracing::warn!(app = %app.name, version = p.version, error = %e, "could not settle an interrupted release; it stays pending");
+                first_error.get_or_insert(e);
+            }
+        }
     }
-    Ok(report)
+    match first_error {
+        None => Ok(report),
+        Some(e) => {
+            for line in &report {
+                tracing::info!(change = %line, "reconciled");
+            }
+            Err(e)
+        }
+    }
 }
 
 async fn settle_one(

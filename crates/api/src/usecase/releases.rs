@@ -4,10 +4,11 @@
 //! platform matches the database again).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use drydock_domain::config_vars::AppConfig;
 use drydock_domain::name::{AppName, ProcessType};
-use drydock_domain::platform::ReleaseSpec;
+use drydock_domain::platform::{PlatformError, ReleaseSpec};
 use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::{app, build, release};
 use drydock_entity::sea_orm::TransactionTrait;
@@ -203,24 +204,106 @@ pub async fn apply(
             )
             .await?;
             txn.commit().await.map_err(StoreError::from)?;
-            restore_previous(state, app, &name).await;
+            restore_previous(state, app, &name, rel.version).await;
             Err(e.into())
         }
     }
 }
 
-async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName) {
+/// First pause before retrying a re-apply that failed; it doubles up to [`RESTORE_RETRY_MAX`].
+const RESTORE_RETRY_FIRST: Duration = Duration::from_millis(500);
+/// Longest pause between two retries of a re-apply.
+const RESTORE_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Re-applies the app's current release after release `failed` could not be
+/// applied. If that fails too, keeps retrying in the background: after a lost
+/// reply or a timeout Dokku may have run part of the failed release (a timeout
+/// never cancels a command there, and a held command runs when the daemon
+/// wakes up), and nothing else would put it back until the next release.
+async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName, failed: i32) {
     let Some(v) = app.current_version else { return };
-    let restored = async {
-        let prev = releases::by_version(&state.db, app.id, v)
-            .await?
-            .ok_or_else(|| DomainError::not_found("Release"))?;
-        let spec = spec_for(state, &app.name, &prev).await?;
-        state.platform.apply_release(name, &spec).await?;
-        Ok::<(), ApiError>(())
+    let Err(e) = reapply(state, app, name, v).await else {
+        return;
     };
-    if let Err(e) = restored.await {
-        tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; run `drydock reconcile`");
+    if transient(&e) {
+        tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; retrying in the background");
+        tokio::spawn(retry_restore(
+            state.clone(),
+            app.clone(),
+            name.clone(),
+            v,
+            failed,
+        ));
+    } else {
+        tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; run `drydock reconcile --reapply`");
+    }
+}
+
+/// Whether an error may go away by itself (Dokku or the database unreachable,
+/// a garbled reply), so that trying again later makes sense.
+fn transient(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Platform(PlatformError::Unavailable(_) | PlatformError::Protocol { .. })
+            | ApiError::Store(_)
+    )
+}
+
+/// Applies stored release `v` of `app` again.
+async fn reapply(
+    state: &AppState,
+    app: &app::Model,
+    name: &AppName,
+    v: i32,
+) -> Result<(), ApiError> {
+    let prev = releases::by_version(&state.db, app.id, v)
+        .await?
+        .ok_or_else(|| DomainError::not_found("Release"))?;
+    let spec = spec_for(state, &app.name, &prev).await?;
+    state.platform.apply_release(name, &spec).await?;
+    Ok(())
+}
+
+/// Retries re-applying release `v`, under the app's lock, until it sticks or
+/// it is no longer needed: the app is gone, or a release newer than `failed`
+/// was written (its apply reads Dokku's state afresh and its own failure
+/// handling takes over).
+async fn retry_restore(state: AppState, app: app::Model, name: AppName, v: i32, failed: i32) {
+    let mut pause = RESTORE_RETRY_FIRST;
+    loop {
+        tokio::time::sleep(pause).await;
+        let attempt = super::lock::with_app_lock(&state, &app.name, app.id, async || {
+            let now = apps::by_name(&state.db, &app.name).await?;
+            match now {
+                Some(now)
+                    if now.id == app.id
+                        && now.current_version == Some(v)
+                        && now.last_version == failed =>
+                {
+                    reapply(&state, &now, &name, v).await.map(|()| true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await;
+        match attempt {
+            Ok(true) => {
+                tracing::info!(app = %app.name, version = v, "re-applied the previous release");
+                return;
+            }
+            Ok(false) => {
+                tracing::debug!(app = %app.name, version = v, "re-apply superseded by a newer release");
+                return;
+            }
+            Err(e) if !transient(&e) => {
+                tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; run `drydock reconcile --reapply`");
+                return;
+            }
+            Err(e) => {
+                pause = (pause * 2).min(RESTORE_RETRY_MAX);
+                tracing::warn!(app = %app.name, version = v, error = %e, retry_in = ?pause, "could not re-apply the previous release yet");
+            }
+        }
     }
 }
 

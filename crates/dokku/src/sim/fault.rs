@@ -4,6 +4,7 @@
 //!
 //! Control lines: `sim:fault refuse SECONDS`, `sim:fault hang SECONDS`,
 //! `sim:fault fail COUNT [PREFIX]`, `sim:fault garbage`, `sim:fault die`,
+//! `sim:fault hang-on SECONDS PREFIX`, `sim:fault die-next COUNT [PREFIX]`,
 //! `sim:clear`.
 
 use std::time::Duration;
@@ -34,6 +35,26 @@ pub enum Fault {
     Garbage,
     /// Every command runs, then the connection closes halfway through its reply.
     DieMidReply,
+    /// Like [`Fault::Hang`], but only for commands whose words (after leading
+    /// global flags) start with `prefix`: the daemon holds that command (and,
+    /// through its global lock, every command behind it) until `duration`
+    /// passes or the fault is cleared. Lets a test hold exactly the deploy.
+    HangOn {
+        /// Only commands starting with this text wait.
+        prefix: String,
+        /// How long each of them waits.
+        duration: Duration,
+    },
+    /// The next `count` commands whose words (after leading global flags)
+    /// start with `prefix` run, then the connection closes halfway through
+    /// their reply (a daemon that dies once and is restarted); clears itself
+    /// after the last.
+    DieNext {
+        /// How many commands lose their reply.
+        count: u32,
+        /// Only commands starting with this text; `None` for all.
+        prefix: Option<String>,
+    },
 }
 
 /// Parses the words of a `sim:fault` control line into the fault and, for
@@ -61,8 +82,22 @@ pub fn parse(words: &[&str]) -> Result<(Fault, Option<Duration>), String> {
         }
         Some("garbage") => Fault::Garbage,
         Some("die") => Fault::DieMidReply,
+        Some("hang-on") => Fault::HangOn {
+            duration: seconds(words.get(1))?,
+            prefix: words
+                .get(2)
+                .map(|p| (*p).to_owned())
+                .ok_or("expected a command prefix")?,
+        },
+        Some("die-next") => Fault::DieNext {
+            count: words
+                .get(1)
+                .and_then(|c| c.parse().ok())
+                .ok_or("expected a count")?,
+            prefix: words.get(2).map(|p| (*p).to_owned()),
+        },
         _ => return Err(
-            "usage: sim:fault refuse SECONDS | hang SECONDS | fail COUNT [PREFIX] | garbage | die"
+            "usage: sim:fault refuse SECONDS | hang SECONDS | fail COUNT [PREFIX] | garbage | die | hang-on SECONDS PREFIX | die-next COUNT [PREFIX]"
                 .into(),
         ),
     };
@@ -96,6 +131,37 @@ mod tests {
         );
         assert_eq!(parse(&["garbage"]), Ok((Fault::Garbage, None)));
         assert_eq!(parse(&["die"]), Ok((Fault::DieMidReply, None)));
+        assert_eq!(
+            parse(&["hang-on", "2", "git:from-archive"]),
+            Ok((
+                Fault::HangOn {
+                    prefix: "git:from-archive".into(),
+                    duration: Duration::from_secs(2)
+                },
+                None
+            ))
+        );
+        assert!(parse(&["hang-on", "2"]).is_err());
+        assert_eq!(
+            parse(&["die-next", "1", "ps:restart"]),
+            Ok((
+                Fault::DieNext {
+                    count: 1,
+                    prefix: Some("ps:restart".into())
+                },
+                None
+            ))
+        );
+        assert_eq!(
+            parse(&["die-next", "3"]),
+            Ok((
+                Fault::DieNext {
+                    count: 3,
+                    prefix: None
+                },
+                None
+            ))
+        );
         assert!(parse(&["hang"]).is_err());
         assert!(parse(&["nope"]).is_err());
     }

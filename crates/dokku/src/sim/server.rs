@@ -272,9 +272,10 @@ async fn process(shared: &Arc<Shared>, raw: &[u8], last_ok: &mut bool) -> Respon
     if fault == Some(Fault::Garbage) {
         return Response::Line(GARBAGE.to_vec());
     }
+    let die = fault == Some(Fault::DieMidReply) || take_death(shared, &line);
     let (output, ok) = daemon_line(shared, &line, last_ok).await;
     let encoded = daemon::json_encode(output.as_bytes(), ok);
-    if fault == Some(Fault::DieMidReply) {
+    if die {
         return Response::Die(encoded[..encoded.len() / 2].to_vec());
     }
     Response::Line(encoded)
@@ -328,7 +329,14 @@ async fn run_dokku(
     redirect: Option<&Redirect>,
 ) -> (String, bool) {
     let fault = shared.lock().fault.clone();
-    if let Some(Fault::Hang(d)) = fault {
+    let hang = match fault {
+        Some(Fault::Hang(d)) => Some(d),
+        Some(Fault::HangOn { prefix, duration }) if command_text(words).starts_with(&prefix) => {
+            Some(duration)
+        }
+        _ => None,
+    };
+    if let Some(d) = hang {
         let mut control = shared.control.subscribe();
         let epoch = control.borrow_and_update().fault_epoch;
         let fault_changed = async {
@@ -378,12 +386,7 @@ fn take_failure(shared: &Shared, words: &[String]) -> Option<String> {
     else {
         return None;
     };
-    let command = words
-        .iter()
-        .skip_while(|w| w.starts_with("--"))
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = command_text(words);
     if prefix
         .as_ref()
         .is_some_and(|p| !command.starts_with(p.as_str()))
@@ -398,6 +401,40 @@ fn take_failure(shared: &Shared, words: &[String]) -> Option<String> {
         shared.set_fault(None);
     }
     Some(message)
+}
+
+/// The words of a command after its leading global flags, joined by blanks:
+/// what fault prefixes are matched against.
+fn command_text(words: &[String]) -> String {
+    words
+        .iter()
+        .skip_while(|w| w.starts_with("--"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Consumes one death of an active [`Fault::DieNext`] matching `line`;
+/// true if this command's reply is to be cut short.
+fn take_death(shared: &Shared, line: &str) -> bool {
+    let mut core = shared.lock();
+    let Some(Fault::DieNext { count, prefix }) = &mut core.fault else {
+        return false;
+    };
+    let words = daemon::split_words(line, None);
+    if prefix
+        .as_ref()
+        .is_some_and(|p| !command_text(&words).starts_with(p.as_str()))
+    {
+        return false;
+    }
+    *count = count.saturating_sub(1);
+    let exhausted = *count == 0;
+    drop(core);
+    if exhausted {
+        shared.set_fault(None);
+    }
+    true
 }
 
 /// Handles a `sim:` control line; returns the reply text and `ok`.
