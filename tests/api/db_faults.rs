@@ -25,6 +25,20 @@ async fn terminate_backends(admin: &sea_orm::DatabaseConnection, database: &str)
     row.try_get_by_index::<i64>(0).expect("count")
 }
 
+/// The name of the test server's own database.
+async fn database_of(app: &TestApp) -> String {
+    app.db
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT current_database()",
+        ))
+        .await
+        .expect("query")
+        .expect("row")
+        .try_get_by_index::<String>(0)
+        .expect("name")
+}
+
 fn check_failure(r: &Res) {
     assert_eq!(
         r.status, 503,
@@ -45,17 +59,7 @@ async fn dropped_connections_give_503_and_the_server_recovers() {
     for i in 0..4 {
         app.app(&token, &format!("app-{i}")).await;
     }
-    let database = app
-        .db
-        .query_one_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT current_database()",
-        ))
-        .await
-        .expect("query")
-        .expect("row")
-        .try_get_by_index::<String>(0)
-        .expect("name");
+    let database = database_of(&app).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
@@ -136,17 +140,7 @@ async fn killed_idle_connections_are_replaced_unnoticed() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let token = app.user("alice").await;
     app.app(&token, "steady").await;
-    let database = app
-        .db
-        .query_one_raw(Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT current_database()",
-        ))
-        .await
-        .expect("query")
-        .expect("row")
-        .try_get_by_index::<String>(0)
-        .expect("name");
+    let database = database_of(&app).await;
     let admin = pg_admin().await;
     // Every idle pooled connection is killed between requests; GETs must not notice.
     for _ in 0..5 {

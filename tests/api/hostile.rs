@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::Command;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -204,31 +203,8 @@ async fn call_or_414(app: &TestApp, method: Method, path: &str, token: &str) -> 
 
 /// A self-signed certificate and key for `cn`.
 fn self_signed(dir: &Path, cn: &str) -> (String, String) {
-    let crt = dir.join(format!("{cn}.crt"));
-    let key = dir.join(format!("{cn}.key"));
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-        ])
-        .arg("-subj")
-        .arg(format!("/CN={cn}"))
-        .arg("-addext")
-        .arg(format!("subjectAltName=DNS:{cn}"))
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        std::fs::read_to_string(crt).unwrap(),
-        std::fs::read_to_string(key).unwrap(),
-    )
+    let (crt, key, _) = crate::domains_certs::gen_cert(dir, cn, cn, &[cn]);
+    (crt, key)
 }
 
 /// The fixture most tests share: admin alice, collaborator bob, app `myapp`
