@@ -17,8 +17,9 @@
 #   ST_EXTRA_ARGS      appended to the schemathesis command line
 #
 # Checks: not_a_server_error, status_code_conformance, content_type_conformance,
-# response_headers_conformance, response_schema_conformance, ignored_auth and
-# missing_required_header; see the comment at CHECKS below for the others.
+# response_headers_conformance, response_schema_conformance, ignored_auth,
+# missing_required_header, unsupported_method and allow_header_conformance;
+# see the comment at CHECKS below for the others.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,12 +39,9 @@ SEED=${ST_SEED-1}
 #   in ways a schema cannot say (app names, hostnames, PEM contents, process
 #   types that must exist in the current build), so both would flag the
 #   reference behaviour itself. tests/api/hostile.rs covers refusals instead.
-# - unsupported_method / allow_header_conformance: 405 answers carry the
-#   reference's JSON detail but no `Allow` header yet (RFC 9110 wants one);
-#   add them here once the middleware sets it.
 # - use_after_free / ensure_resource_availability need OpenAPI links, which
 #   the document does not declare.
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth,missing_required_header
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth,missing_required_header,unsupported_method,allow_header_conformance
 
 log() { printf '== %s\n' "$*" >&2; }
 

@@ -5,8 +5,12 @@
 //!
 //! Needs the release server binary: `cargo build --release -p drydock` first
 //! (or point `DRYDOCK_BIN` at it).
+//!
+//! `drydock-bench soak` runs the bounded reliability soak instead (see `soak.rs`).
 
-use std::path::PathBuf;
+mod soak;
+
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,11 +23,19 @@ use tokio::process::{Child, Command};
 #[derive(Parser, Debug)]
 #[command(name = "drydock-bench", about = "Load benchmark for Drydock")]
 struct Args {
+    /// Without a subcommand the throughput scenarios run.
+    #[command(subcommand)]
+    command: Option<Cmd>,
     /// Seconds of load per measured scenario.
     #[arg(long, default_value_t = 5)]
     duration: u64,
     /// Back-ends to run, comma separated: sqlite, postgres.
-    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres")]
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        default_value = "sqlite,postgres"
+    )]
     backends: Vec<String>,
     /// Scenarios, comma separated: list, releases, config-write, history, login, rss.
     #[arg(
@@ -39,11 +51,23 @@ struct Args {
     #[arg(long, default_value_t = 16)]
     connections: usize,
     /// PostgreSQL server URL (a fresh database is created and dropped on it).
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
     postgres: String,
     /// PBKDF2 iterations the server hashes with (default: the server's default, 600000).
-    #[arg(long)]
+    #[arg(long, global = true)]
     password_iterations: Option<u32>,
+}
+
+/// Runs that are not the throughput table.
+#[derive(clap::Subcommand, Debug)]
+enum Cmd {
+    /// Bounded open-loop soak: a fixed request rate of mixed reads and writes
+    /// over 20 apps and 5 users, then release-version and RSS checks.
+    Soak(soak::SoakArgs),
 }
 
 impl Args {
@@ -286,7 +310,14 @@ fn print_table(rows: &[Row]) {
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// The server's stderr so far (its log, at `RUST_LOG=warn`).
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -313,23 +344,32 @@ fn drydock_bin() -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
-async fn start_server(db_url: &str, iterations: Option<u32>) -> anyhow::Result<Server> {
+/// Starts `drydock serve` with its in-process `dokku-sim`, or, with
+/// `external_sim`, against the daemon socket and spool directory of a
+/// separately started one.
+async fn start_server(
+    db_url: &str,
+    iterations: Option<u32>,
+    external_sim: Option<(&Path, &Path)>,
+) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut cmd = Command::new(drydock_bin()?);
-    cmd.args([
-        "serve",
-        "--dokku-sim",
-        "--bind",
-        &format!("127.0.0.1:{port}"),
-    ])
-    .env("DATABASE_URL", db_url)
-    .env("DRYDOCK_SPOOL_DIR", dir.path().join("spool"))
-    .env("RUST_LOG", "warn")
-    .stdout(std::process::Stdio::null())
-    .stderr(log)
-    .kill_on_drop(true);
+    cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", db_url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true);
+    match external_sim {
+        Some((socket, spool)) => cmd
+            .env("DRYDOCK_DOKKU_SOCKET", socket)
+            .env("DRYDOCK_SPOOL_DIR", spool),
+        None => cmd
+            .arg("--dokku-sim")
+            .env("DRYDOCK_SPOOL_DIR", dir.path().join("spool")),
+    };
     if let Some(i) = iterations {
         cmd.env("DRYDOCK_PASSWORD_ITERATIONS", i.to_string());
     }
@@ -349,11 +389,7 @@ async fn start_server(db_url: &str, iterations: Option<u32>) -> anyhow::Result<S
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(Server {
-        child,
-        base,
-        _dir: dir,
-    })
+    Ok(Server { child, base, dir })
 }
 
 async fn call(
@@ -469,7 +505,7 @@ async fn run_backend(
 ) -> anyhow::Result<()> {
     let dur = Duration::from_secs(args.duration);
     let conns = args.connections;
-    let mut server = start_server(db_url, args.password_iterations).await?;
+    let mut server = start_server(db_url, args.password_iterations, None).await?;
     let pid = server.child.id().context("server pid")?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let idle_mb = proc_status_kb(pid, "VmRSS:") as f64 / 1024.0;
@@ -742,43 +778,70 @@ async fn pg_admin(url: &str, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    drydock_bin()?;
-    let mut rows = Vec::new();
-    let mut ceiling = None;
-    for backend in args.backends.clone() {
-        match backend.as_str() {
+/// A throw-away database for one back-end: a temp SQLite file, or a fresh
+/// PostgreSQL database that [`Database::drop_db`] removes again.
+struct Database {
+    url: String,
+    /// PostgreSQL server URL and database name, to drop it afterwards.
+    pg: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    async fn create(backend: &str, postgres: &str) -> anyhow::Result<Database> {
+        match backend {
             "sqlite" => {
                 let dir = tempfile::tempdir()?;
                 let url = format!(
                     "sqlite://{}?mode=rwc",
                     dir.path().join("bench.db").display()
                 );
-                run_backend(&args, "sqlite", &url, &mut rows, &mut ceiling).await?;
+                Ok(Database {
+                    url,
+                    pg: None,
+                    _dir: Some(dir),
+                })
             }
             "postgres" => {
                 let name = format!("drydock_bench_{}", std::process::id());
-                let pg = args.postgres.trim_end_matches('/').to_owned();
+                let pg = postgres.trim_end_matches('/').to_owned();
                 pg_admin(&pg, &format!("CREATE DATABASE {name}"))
                     .await
                     .context("creating the bench database")?;
-                let res = run_backend(
-                    &args,
-                    "postgres",
-                    &format!("{pg}/{name}"),
-                    &mut rows,
-                    &mut ceiling,
-                )
-                .await;
-                pg_admin(&pg, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .context("dropping the bench database")?;
-                res?;
+                Ok(Database {
+                    url: format!("{pg}/{name}"),
+                    pg: Some((pg, name)),
+                    _dir: None,
+                })
             }
             other => bail!("unknown back-end {other:?} (sqlite, postgres)"),
         }
+    }
+
+    async fn drop_db(self) -> anyhow::Result<()> {
+        if let Some((pg, name)) = &self.pg {
+            pg_admin(pg, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .context("dropping the bench database")?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    drydock_bin()?;
+    if let Some(Cmd::Soak(soak_args)) = &args.command {
+        return soak::run(&args, soak_args).await;
+    }
+    let mut rows = Vec::new();
+    let mut ceiling = None;
+    for backend in &args.backends {
+        let db = Database::create(backend, &args.postgres).await?;
+        let res = run_backend(&args, backend, &db.url, &mut rows, &mut ceiling).await;
+        db.drop_db().await?;
+        res?;
     }
     print_table(&rows);
     Ok(())

@@ -75,6 +75,12 @@ dual_test!(bad_bodies, |app| {
         .await;
     assert_eq!(r.status, 405);
     assert_eq!(r.body, json!({"detail": "Method \"PUT\" not allowed."}));
+    assert_eq!(r.headers["allow"], "GET, POST");
+    let r = app
+        .call(Method::PATCH, "/v2/apps/web/config/", Some(&alice), None)
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.headers["allow"], "GET, POST");
     let r = app.post("/v2/apps/", &alice, json!({"id": ["x"]})).await;
     assert_eq!(r.status, 400);
     assert!(

@@ -2,6 +2,7 @@
 //! poem-openapi. `routes` builds the whole server; `openapi_service` the
 //! document alone (for `drydock openapi`).
 
+pub mod allow;
 pub mod auth;
 pub mod error;
 pub mod login_limit;
@@ -64,6 +65,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let spec = api.spec();
     let swagger = api.swagger_ui();
     let settings = state.settings.clone();
+    let allow = std::sync::Arc::new(allow::AllowTable::from_spec(&spec));
     Route::new()
         .nest("/", api)
         .at(
@@ -78,7 +80,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .with(NormalizePath::new(TrailingSlash::Trim))
         .data(state)
         .around(move |ep, req| {
-            let settings = settings.clone();
-            async move { middleware::around(&ep, req, &settings).await }
+            let (settings, allow) = (settings.clone(), allow.clone());
+            async move { middleware::around(&ep, req, &settings, &allow).await }
         })
 }

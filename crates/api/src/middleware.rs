@@ -9,6 +9,7 @@ use poem::error::{ReadBodyError, ResponseError};
 use poem::http::{header, HeaderValue, Method, StatusCode};
 use poem::{Body, Endpoint, IntoResponse, Request, Response};
 
+use crate::allow::AllowTable;
 use crate::error::{reshape, ApiError};
 use crate::state::Settings;
 
@@ -22,6 +23,7 @@ pub async fn around<E: Endpoint>(
     ep: &E,
     req: Request,
     settings: &Settings,
+    allow: &AllowTable,
 ) -> poem::Result<Response> {
     let started = Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
@@ -31,11 +33,20 @@ pub async fn around<E: Endpoint>(
     let mut resp = match with_whole_body(req, settings).await {
         Ok(req) => match call_retrying(ep, req, settings).await {
             Ok(r) => r.into_response(),
-            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => ApiError::Request {
-                status: e.status(),
-                message: format!("Method \"{method}\" not allowed."),
+            Err(e) if e.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                let mut r = ApiError::Request {
+                    status: e.status(),
+                    message: format!("Method \"{method}\" not allowed."),
+                }
+                .as_response();
+                if let Some(v) = allow
+                    .allow(&path)
+                    .and_then(|a| HeaderValue::from_str(&a).ok())
+                {
+                    r.headers_mut().insert(header::ALLOW, v);
+                }
+                r
             }
-            .as_response(),
             Err(e) => reshape(e),
         },
         Err(refusal) => refusal.as_response(),

@@ -257,6 +257,10 @@ async fn read_lines(
     *closed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
 }
 
+/// The command log keeps the newest half of this many lines once full, so a
+/// long-running `serve --dokku-sim` stays bounded; tests send far fewer.
+const COMMAND_LOG_CAP: usize = 20_000;
+
 async fn process(shared: &Arc<Shared>, raw: &[u8], last_ok: &mut bool) -> Response {
     let line = daemon::read_line(raw);
     if line.starts_with("sim:") {
@@ -266,6 +270,9 @@ async fn process(shared: &Arc<Shared>, raw: &[u8], last_ok: &mut bool) -> Respon
     tracing::info!(command = %line, "dokku-sim received");
     let fault = {
         let mut core = shared.lock();
+        if core.commands.len() >= COMMAND_LOG_CAP {
+            core.commands.drain(..COMMAND_LOG_CAP / 2);
+        }
         core.commands.push(line.clone());
         core.fault.clone()
     };

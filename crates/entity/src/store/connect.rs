@@ -79,10 +79,14 @@ pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Databases, DbErr>
         .map_or(4, |n| n.get() as u32 * 2)
         .clamp(2, 16);
     let mut r = options(url, readers, pool);
+    // A small page cache per reader (the OS caches the file anyway), so a
+    // pool of readers cannot grow the process by megabytes each as the
+    // database grows.
     r.map_sqlx_sqlite_opts(|o| {
         o.foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("query_only", "ON")
+            .pragma("cache_size", "-512")
     });
     let reader = Database::connect(r).await?;
     Ok(Databases { writer, reader })

@@ -24,6 +24,10 @@ const ENV_WHITELIST: [&str; 7] = [
     "USER=",
 ];
 
+/// An app's container log keeps the newest half of this many lines once full:
+/// every restart adds lines, and only current containers' lines are shown.
+const APP_LOG_CAP: usize = 2_000;
+
 /// Starts container `index` of type `t` with the app's current config and deploy labels.
 fn start_container(
     app_name: &str,
@@ -60,6 +64,9 @@ fn start_container(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    if app.logs.len() >= APP_LOG_CAP {
+        app.logs.drain(..APP_LOG_CAP / 2);
+    }
     app.logs.push(SimLogLine {
         container_id: id.clone(),
         dyno: format!("{t}.{index}"),
