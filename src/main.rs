@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use drydock_api::usecase::{accounts, reconcile};
 use drydock_api::{AppState, Settings};
@@ -158,9 +159,13 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Settles releases a previous process left pending, logging what changed.
-async fn settle_once(state: &AppState) -> Result<(), drydock_api::error::ApiError> {
-    let report = reconcile::settle_pending(state).await?;
+/// Settles releases a previous process left pending (those created before
+/// `started`), logging what changed.
+async fn settle_once(
+    state: &AppState,
+    started: DateTime<Utc>,
+) -> Result<(), drydock_api::error::ApiError> {
+    let report = reconcile::settle_interrupted(state, started).await?;
     report
         .iter()
         .for_each(|l| tracing::info!(change = %l, "reconciled"));
@@ -170,12 +175,17 @@ async fn settle_once(state: &AppState) -> Result<(), drydock_api::error::ApiErro
 /// Retries [`settle_once`] with pauses doubling up to a minute, so a Dokku
 /// host that comes back later needs no manual `drydock reconcile`; the server
 /// answers requests meanwhile (each app is settled under its lock).
-async fn settle_until_done(state: AppState) {
+async fn settle_until_done(state: AppState, started: DateTime<Utc>) {
     let mut pause = Duration::from_secs(1);
-    while let Err(e) = settle_once(&state).await {
-        tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "could not settle pending releases yet");
+    loop {
         tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(60));
+        match settle_once(&state, started).await {
+            Ok(()) => break,
+            Err(e) => {
+                pause = (pause * 2).min(Duration::from_secs(60));
+                tracing::warn!(error = %e, retry_in_s = pause.as_secs(), "could not settle pending releases yet");
+            }
+        }
     }
     tracing::info!("pending releases settled");
 }
@@ -223,9 +233,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(conn, platform, settings);
     // One pass before serving, so a restarted server answers with settled
     // releases; if Dokku or the database is not there yet, keep trying behind.
-    if let Err(e) = settle_once(&state).await {
+    let started = Utc::now();
+    if let Err(e) = settle_once(&state, started).await {
         tracing::warn!(error = %e, "could not settle pending releases at start-up; retrying in the background");
-        tokio::spawn(settle_until_done(state.clone()));
+        tokio::spawn(settle_until_done(state.clone(), started));
     }
     let listener = tokio::net::TcpListener::bind(&args.bind)
         .await

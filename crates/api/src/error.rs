@@ -58,10 +58,15 @@ impl ApiError {
         Self::Domain(DomainError::field(field, message))
     }
 
-    /// Whether the database, not the request, failed: a safe request may be
-    /// retried on a fresh connection.
+    /// Whether the database, not the request, failed, in a way that may pass.
     pub fn is_db_unavailable(&self) -> bool {
         matches!(self, ApiError::Store(StoreError::Unavailable(_)))
+    }
+
+    /// Whether a safe request failed because its database connection broke,
+    /// so running it again on a fresh connection may succeed.
+    pub fn is_broken_db_connection(&self) -> bool {
+        matches!(self, ApiError::Store(e) if e.is_broken_connection())
     }
 }
 

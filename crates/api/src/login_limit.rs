@@ -2,7 +2,8 @@
 //!
 //! Only failures count: a team behind one NAT address that logs in all day is
 //! never locked out, while someone guessing passwords is stopped after a few
-//! misses until the window has passed. A success clears its username's count.
+//! misses until the window has passed. An attempt is counted as it starts
+//! and taken back when it succeeds; a success also clears its username's count.
 //! Counters live in this process; each instance of a multi-instance deployment
 //! counts on its own, so the effective limit there is per instance.
 
@@ -77,32 +78,32 @@ impl LoginLimiter {
         keys
     }
 
-    /// `Err(wait)` when the username or the address has used up its failures:
-    /// the attempt must be refused before any password is checked.
-    pub fn check(&self, username: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
-        let now = Instant::now();
-        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = self
-            .keys(username, addr)
-            .into_iter()
-            .filter_map(|(key, limit)| {
-                let w = windows.get(&key)?;
-                let ends = w.started + self.settings.window;
-                (w.failures >= limit && ends > now).then(|| ends - now)
-            })
-            .max();
-        wait.map_or(Ok(()), Err)
-    }
-
-    /// Counts a failed attempt against the username and the address.
-    pub fn failed(&self, username: &str, addr: Option<IpAddr>) {
+    /// Starts an attempt: `Err(wait)` when the username or the address has
+    /// used up its failures (refuse before any password is checked);
+    /// otherwise the attempt is counted as a failure right away, in the same
+    /// critical section, so a burst of parallel guesses cannot all pass the
+    /// check before any of them is counted. [`LoginLimiter::succeeded`] takes
+    /// it back.
+    pub fn attempt(&self, username: &str, addr: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         let window = self.settings.window;
+        let keys = self.keys(username, addr);
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|(key, limit)| {
+                let w = windows.get(key)?;
+                let ends = w.started + window;
+                (w.failures >= *limit && ends > now).then(|| ends - now)
+            })
+            .max();
+        if let Some(wait) = wait {
+            return Err(wait);
+        }
         if windows.len() > SWEEP_AT {
             windows.retain(|_, w| w.started + window > now);
         }
-        for (key, _) in self.keys(username, addr) {
+        for (key, _) in keys {
             let w = windows.entry(key).or_insert(Window {
                 started: now,
                 failures: 0,
@@ -115,15 +116,19 @@ impl LoginLimiter {
             }
             w.failures = w.failures.saturating_add(1);
         }
+        Ok(())
     }
 
-    /// Forgets the username's failures once its owner has proved who they are.
-    pub fn succeeded(&self, username: &str) {
+    /// The attempt proved who the caller is: the username's failures are
+    /// forgotten and the address gets its attempt back, so successes never
+    /// count against a team sharing one address.
+    pub fn succeeded(&self, username: &str, addr: Option<IpAddr>) {
         let user: String = username.chars().take(MAX_KEY_CHARS).collect();
-        self.windows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&Key::User(user));
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        windows.remove(&Key::User(user));
+        if let Some(w) = addr.and_then(|a| windows.get_mut(&Key::Addr(a))) {
+            w.failures = w.failures.saturating_sub(1);
+        }
     }
 }
 
@@ -145,42 +150,47 @@ mod tests {
     fn refuses_after_the_username_limit_and_says_how_long() {
         let l = limiter(3, 100);
         for _ in 0..3 {
-            assert!(l.check("bob", HOME).is_ok());
-            l.failed("bob", HOME);
+            assert!(l.attempt("bob", HOME).is_ok());
         }
-        let wait = l.check("bob", HOME).expect_err("fourth attempt refused");
+        let wait = l.attempt("bob", HOME).expect_err("fourth attempt refused");
         assert!(wait <= Duration::from_secs(60) && wait > Duration::from_secs(55));
-        assert!(l.check("alice", HOME).is_ok(), "other users unaffected");
+        assert!(l.attempt("alice", HOME).is_ok(), "other users unaffected");
     }
 
     #[test]
     fn the_address_limit_spans_usernames() {
         let l = limiter(100, 4);
         for name in ["a", "b", "c", "d"] {
-            l.failed(name, HOME);
+            assert!(l.attempt(name, HOME).is_ok());
         }
-        assert!(l.check("e", HOME).is_err());
-        assert!(l.check("e", None).is_ok());
+        assert!(l.attempt("e", HOME).is_err());
+        assert!(l.attempt("e", None).is_ok());
     }
 
     #[test]
-    fn success_clears_the_username_but_not_the_address() {
+    fn successes_are_taken_back() {
         let l = limiter(2, 3);
-        l.failed("bob", HOME);
-        l.failed("bob", HOME);
-        assert!(l.check("bob", None).is_err());
-        l.succeeded("bob");
-        assert!(l.check("bob", None).is_ok());
-        l.failed("carol", HOME);
-        assert!(l.check("dave", HOME).is_err(), "three failures from HOME");
+        for _ in 0..10 {
+            assert!(l.attempt("bob", HOME).is_ok());
+            l.succeeded("bob", HOME);
+        }
+        assert!(l.attempt("bob", HOME).is_ok());
+        assert!(l.attempt("bob", HOME).is_ok());
+        assert!(l.attempt("bob", None).is_err(), "two failures for bob");
+        l.succeeded("bob", None);
+        assert!(l.attempt("bob", None).is_ok());
+        assert!(
+            l.attempt("carol", HOME).is_ok(),
+            "two failures from HOME so far"
+        );
+        assert!(l.attempt("dave", HOME).is_err(), "three failures from HOME");
     }
 
     #[test]
     fn zero_turns_a_limit_off() {
         let l = limiter(0, 0);
         for _ in 0..50 {
-            l.failed("bob", HOME);
+            assert!(l.attempt("bob", HOME).is_ok());
         }
-        assert!(l.check("bob", HOME).is_ok());
     }
 }

@@ -140,7 +140,7 @@ async fn call_retrying<E: Endpoint>(
             Err(e)
                 if attempt < settings.db_retries
                     && e.downcast_ref::<ApiError>()
-                        .is_some_and(ApiError::is_db_unavailable) =>
+                        .is_some_and(ApiError::is_broken_db_connection) =>
             {
                 attempt += 1;
                 tracing::info!(attempt, error = %e, "database connection failed under a safe request; retrying");

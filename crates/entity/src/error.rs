@@ -36,6 +36,25 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether the connection broke under the call, as opposed to no
+    /// connection being free: only then can running the call again on a
+    /// fresh connection help without lengthening the queue for one.
+    pub fn is_broken_connection(&self) -> bool {
+        let Self::Unavailable(e) = self else {
+            return false;
+        };
+        let pool_exhausted = match e {
+            DbErr::ConnectionAcquire(_) => true,
+            DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s)) => {
+                matches!(s.as_ref(), sqlx::Error::PoolTimedOut)
+            }
+            _ => false,
+        };
+        !pool_exhausted
+    }
+}
+
 impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         if is_transient(&e) {

@@ -211,7 +211,7 @@ pub async fn login(
     }
     state
         .login_limiter
-        .check(&username, client)
+        .attempt(&username, client)
         .map_err(ApiError::Throttled)?;
     let iterations = state.settings.password_iterations;
     // No stored username holds a NUL (PostgreSQL would refuse the lookup outright).
@@ -231,14 +231,13 @@ pub async fn login(
     let user = match (user, verdict) {
         (Some(u), Verification::Match | Verification::MatchNeedsRehash) if u.is_active => u,
         _ => {
-            state.login_limiter.failed(&username, client);
             return Err(ApiError::Fields(vec![(
                 "non_field_errors".into(),
                 "Unable to log in with provided credentials.".into(),
             )]));
         }
     };
-    state.login_limiter.succeeded(&username);
+    state.login_limiter.succeeded(&username, client);
     if verdict == Verification::MatchNeedsRehash {
         let h = hash_password(state, password).await?;
         users::set_password(&state.db, user.id, h).await?;
@@ -343,14 +342,14 @@ pub async fn change_password(
     if for_self {
         state
             .login_limiter
-            .check(&target.username, None)
+            .attempt(&target.username, None)
             .map_err(ApiError::Throttled)?;
         let verdict =
             verify_password(state, password.unwrap_or_default(), target.password.clone()).await?;
         if verdict == Verification::Mismatch {
-            state.login_limiter.failed(&target.username, None);
             return Err(ApiError::WrongPassword("Current password does not match"));
         }
+        state.login_limiter.succeeded(&target.username, None);
     }
     let h = hash_password(state, new_password).await?;
     users::set_password(&state.db, target.id, h).await?;

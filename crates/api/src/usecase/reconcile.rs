@@ -1,6 +1,7 @@
 //! Bringing Dokku and the database back into agreement after a crash or after
 //! Dokku lost its state. Run at start-up and by `drydock reconcile`.
 
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 
 use drydock_domain::name::{AppName, DomainName};
@@ -19,7 +20,25 @@ use crate::state::AppState;
 /// pending and does not stop the others from being settled; the first such
 /// error is returned after every app was tried (the changes made are logged).
 pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
-    let pending = releases::pending(&state.db).await?;
+    settle(state, None).await
+}
+
+/// [`settle_pending`] for releases created before `cutoff` only: a server
+/// that keeps settling in the background while it serves leaves the pending
+/// releases of its own live requests alone.
+pub async fn settle_interrupted(
+    state: &AppState,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<String>, ApiError> {
+    settle(state, Some(cutoff)).await
+}
+
+async fn settle(state: &AppState, cutoff: Option<DateTime<Utc>>) -> Result<Vec<String>, ApiError> {
+    let pending: Vec<_> = releases::pending(&state.db)
+        .await?
+        .into_iter()
+        .filter(|p| cutoff.is_none_or(|c| p.created < c))
+        .collect();
     if pending.is_empty() {
         return Ok(Vec::new());
     }
@@ -35,6 +54,14 @@ pub async fn settle_pending(state: &AppState) -> Result<Vec<String>, ApiError> {
             continue;
         };
         let settled = with_app_lock(state, &app.name, app.id, async || {
+            // The list was read before the lock: another request or process
+            // may have finished this release since.
+            let still_pending = releases::by_version(&state.db, app.id, p.version)
+                .await?
+                .is_some_and(|r| r.state == releases::PENDING);
+            if !still_pending {
+                return Ok(Vec::new());
+            }
             settle_one(state, app, &p).await
         })
         .await;

@@ -242,11 +242,11 @@ async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName, fa
 /// Whether an error may go away by itself (Dokku or the database unreachable,
 /// a garbled reply), so that trying again later makes sense.
 fn transient(e: &ApiError) -> bool {
-    matches!(
-        e,
-        ApiError::Platform(PlatformError::Unavailable(_) | PlatformError::Protocol { .. })
-            | ApiError::Store(_)
-    )
+    e.is_db_unavailable()
+        || matches!(
+            e,
+            ApiError::Platform(PlatformError::Unavailable(_) | PlatformError::Protocol { .. })
+        )
 }
 
 /// Applies stored release `v` of `app` again.

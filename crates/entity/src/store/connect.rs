@@ -44,15 +44,15 @@ impl Default for PoolSettings {
     }
 }
 
-/// Every connection handed out is checked first (`test_before_acquire`), so
-/// connections the server killed are replaced instead of failing a request.
+/// Pool options shared by every pool. sqlx checks a pooled connection before
+/// handing it out (its default), so connections the server killed while idle
+/// are replaced instead of failing a request.
 fn options(url: &str, max: u32, pool: &PoolSettings) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(pool.connect_timeout)
         .acquire_timeout(pool.acquire_timeout)
         .idle_timeout(pool.idle_timeout)
-        .test_before_acquire(true)
         .max_connections(max)
         .min_connections(1);
     opts
