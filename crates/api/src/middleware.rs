@@ -72,6 +72,9 @@ pub async fn around<E: Endpoint>(
     Ok(resp)
 }
 
+/// Bodies up to this many times the limit are drained before the 413.
+const DRAIN_FACTOR: usize = 4;
+
 /// Reads the body in full before any handler runs, so that a body over the
 /// limit is refused whether or not it declared its length (chunked uploads
 /// included), a client trickling its body is cut off after `body_timeout`,
@@ -87,7 +90,15 @@ async fn with_whole_body(mut req: Request, settings: &Settings) -> Result<Reques
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > max) {
+    if let Some(len) = declared.filter(|len| *len > max) {
+        // A body only somewhat too large is read and dropped first: answering
+        // while the client is still sending makes hyper close the connection
+        // under it, and the client sees a reset instead of the 413. A huge
+        // one is cut off at once.
+        if len <= max.saturating_mul(DRAIN_FACTOR) {
+            let drain = req.take_body().into_bytes_limit(len);
+            let _ = tokio::time::timeout(settings.body_timeout, drain).await;
+        }
         return Err(too_large());
     }
     let bytes = tokio::time::timeout(settings.body_timeout, req.take_body().into_bytes_limit(max))
