@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 
 use drydock_domain::password::{self, Verification};
-use drydock_domain::text::{can_name_something, NUL_MESSAGE};
+use drydock_domain::text::NUL_MESSAGE;
 use drydock_domain::token::PlainToken;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
@@ -214,12 +214,7 @@ pub async fn login(
         .attempt(&username, client)
         .map_err(ApiError::Throttled)?;
     let iterations = state.settings.password_iterations;
-    // No stored username holds a NUL (PostgreSQL would refuse the lookup outright).
-    let user = if can_name_something(&username) {
-        users::by_username(&state.db, &username).await?
-    } else {
-        None
-    };
+    let user = users::by_username(&state.db, &username).await?;
     let stored = user.as_ref().map(|u| u.password.clone());
     // Without a user, still spend the hashing time so response times don't reveal which names exist.
     let verdict = verify_password(
@@ -260,9 +255,6 @@ pub async fn target_user(
         Some(name) => {
             if !caller.is_admin() {
                 return Err(DomainError::Forbidden.into());
-            }
-            if !can_name_something(name) {
-                return Err(DomainError::not_found("User").into());
             }
             users::by_username(&state.db, name)
                 .await?
@@ -365,9 +357,6 @@ pub async fn set_admin(
 ) -> Result<(), ApiError> {
     if !caller.is_admin() {
         return Err(DomainError::Forbidden.into());
-    }
-    if !can_name_something(username) {
-        return Err(DomainError::not_found("User").into());
     }
     let target = users::by_username(&state.db, username)
         .await?

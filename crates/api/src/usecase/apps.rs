@@ -1,7 +1,6 @@
 //! Creating, transferring and destroying apps.
 
 use drydock_domain::name::AppName;
-use drydock_domain::text::can_name_something;
 use drydock_domain::DomainError;
 use drydock_entity::entities::app;
 use drydock_entity::sea_orm::TransactionTrait;
@@ -125,9 +124,6 @@ pub async fn destroy(state: &AppState, app: &app::Model) -> Result<(), ApiError>
 
 /// Gives the app to another user (owner or admin only; checked by the caller).
 pub async fn transfer(state: &AppState, app: &app::Model, new_owner: &str) -> Result<(), ApiError> {
-    if !can_name_something(new_owner) {
-        return Err(DomainError::not_found("User").into());
-    }
     let user = users::by_username(&state.db, new_owner)
         .await?
         .ok_or_else(|| DomainError::not_found("User"))?;

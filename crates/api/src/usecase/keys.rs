@@ -4,7 +4,7 @@
 use chrono::Utc;
 use drydock_domain::name::SshKeyName;
 use drydock_domain::ssh_key::PublicKey;
-use drydock_domain::text::{can_name_something, check_no_nul};
+use drydock_domain::text::check_no_nul;
 use drydock_domain::DomainError;
 use drydock_entity::entities::key;
 use drydock_entity::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -123,9 +123,6 @@ pub async fn add(
 
 /// Removes one of the caller's keys (404 for anyone else's).
 pub async fn remove(state: &AppState, caller: &AuthUser, key_id: &str) -> Result<(), ApiError> {
-    if !can_name_something(key_id) {
-        return Err(DomainError::not_found("Key").into());
-    }
     let row = keys::by_key_id(&state.db, caller.id(), key_id)
         .await?
         .ok_or_else(|| DomainError::not_found("Key"))?;

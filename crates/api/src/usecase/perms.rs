@@ -1,6 +1,5 @@
 //! Per-app collaborators: grant and revoke.
 
-use drydock_domain::text::can_name_something;
 use drydock_domain::DomainError;
 use drydock_entity::entities::app;
 use drydock_entity::store::{collaborators, events, users};
@@ -17,9 +16,6 @@ pub async fn grant(
     app: &app::Model,
     username: &str,
 ) -> Result<(), ApiError> {
-    if !can_name_something(username) {
-        return Err(DomainError::not_found("User").into());
-    }
     let user = users::by_username(&state.db, username)
         .await?
         .ok_or_else(|| DomainError::not_found("User"))?;
@@ -56,9 +52,6 @@ pub async fn revoke(
     let is_self = caller.name() == username;
     if !administers && !is_self {
         return Err(DomainError::Forbidden.into());
-    }
-    if !can_name_something(username) {
-        return Err(DomainError::not_found("User").into());
     }
     let user = users::by_username(&state.db, username)
         .await?

@@ -1,5 +1,6 @@
 //! SSH public keys; a key can be registered once across all users.
 
+use drydock_domain::text::can_name_something;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -16,12 +17,16 @@ pub async fn insert(
     row.insert(db).await.map_err(StoreError::from_write)
 }
 
-/// One of a user's keys by its id.
+/// One of a user's keys by its id; an id no stored key can have (one with a
+/// NUL, which PostgreSQL refuses as a parameter) is simply not found.
 pub async fn by_key_id(
     db: &impl ConnectionTrait,
     owner_id: i32,
     key_id: &str,
 ) -> Result<Option<key::Model>, StoreError> {
+    if !can_name_something(key_id) {
+        return Ok(None);
+    }
     Ok(key::Entity::find()
         .filter(key::Column::OwnerId.eq(owner_id))
         .filter(key::Column::KeyId.eq(key_id))

@@ -8,6 +8,8 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
+use drydock_domain::text::can_name_something;
+
 use super::{Page, PageRequest};
 use crate::entities::user;
 use crate::StoreError;
@@ -55,11 +57,15 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(user::Entity::find().count(db).await?)
 }
 
-/// Looks a user up by name.
+/// Looks a user up by name. A name no stored user can have (one with a NUL,
+/// which PostgreSQL refuses as a parameter) is simply not found.
 pub async fn by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<user::Model>, StoreError> {
+    if !can_name_something(username) {
+        return Ok(None);
+    }
     Ok(user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)
