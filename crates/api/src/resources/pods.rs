@@ -147,7 +147,7 @@ impl PodsApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(
-            uc::restart(st, &auth.0, &app, None)
+            uc::restart(st, &auth.0, &app, None, None)
                 .await?
                 .into_iter()
                 .map(PodDto::from)
@@ -167,7 +167,7 @@ impl PodsApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         Ok(Json(
-            uc::restart(st, &auth.0, &app, Some(&which.0))
+            uc::restart(st, &auth.0, &app, Some(&which.0), None)
                 .await?
                 .into_iter()
                 .map(PodDto::from)
@@ -188,15 +188,7 @@ impl PodsApi {
     ) -> ApiResult<Json<Vec<PodDto>>> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let of_type = uc::list(st, &app, Some(&ptype.0)).await?;
-        if !of_type.iter().any(|p| p.name == name.0) {
-            return Err(ApiError::from(DomainError::BadRequest(format!(
-                "Container {} of type {} does not exist in application",
-                name.0, ptype.0
-            )))
-            .into());
-        }
-        let pods = uc::restart(st, &auth.0, &app, Some(&name.0)).await?;
+        let pods = uc::restart(st, &auth.0, &app, Some(&name.0), Some(&ptype.0)).await?;
         Ok(Json(pods.into_iter().map(PodDto::from).collect()))
     }
 

@@ -106,21 +106,41 @@ pub async fn scale(
     .await
 }
 
-/// Restarts all pods, one type's, or one pod's; returns the pods affected afterwards.
+/// Restarts all pods, one type's, or one pod's (which, when `of_type` is
+/// given, must be of that type); returns the pods affected afterwards.
 pub async fn restart(
     state: &AppState,
     caller: &AuthUser,
     app: &app::Model,
     which: Option<&str>,
+    of_type: Option<&str>,
 ) -> Result<Vec<Pod>, ApiError> {
     let name = AppName::parse(&app.name)?;
+    // A container addressed with its type must exist and be of that type;
+    // the one listing serves the check below too.
+    let listed = match (which, of_type) {
+        (Some(w), Some(t)) => {
+            let pods = state.platform.list_pods(&name).await?;
+            if !pods.iter().any(|p| p.name == w && p.process_type == t) {
+                return Err(DomainError::BadRequest(format!(
+                    "Container {w} of type {t} does not exist in application"
+                ))
+                .into());
+            }
+            Some(pods)
+        }
+        _ => None,
+    };
     let types = current_types(state, app).await?;
     let target = match which {
         None => RestartTarget::All,
         Some(w) => match ProcessType::parse(w).ok().filter(|t| types.contains(t)) {
             Some(t) => RestartTarget::Type(t),
             None => {
-                let pods = state.platform.list_pods(&name).await?;
+                let pods = match listed {
+                    Some(pods) => pods,
+                    None => state.platform.list_pods(&name).await?,
+                };
                 if !pods.iter().any(|p| p.name == w) {
                     return Err(DomainError::BadRequest(format!(
                         "Container {w} does not exist in application"
