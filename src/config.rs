@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use drydock_api::login_limit::LoginLimitSettings;
 use drydock_api::{Registration, Settings};
 use drydock_dokku::DaemonSettings;
+use drydock_domain::token::BuilderKey;
 use drydock_entity::store::connect::PoolSettings;
 
 /// Where and how to keep state.
@@ -154,6 +155,10 @@ pub struct ServeArgs {
     /// unset, the TCP peer address is used. Only set it when every request comes through that proxy.
     #[arg(long, env = "DRYDOCK_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
+    /// The secret the Dokku plugin sends in `X-Drycc-Builder-Auth` to use the
+    /// builder hooks (at least 32 characters); unset, the hooks answer 404.
+    #[arg(long, env = "DRYDOCK_BUILDER_KEY", hide_env_values = true)]
+    pub builder_key: Option<BuilderKey>,
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
@@ -184,6 +189,7 @@ impl ServeArgs {
                 window: Duration::from_secs(self.login_window),
             },
             client_ip_header: self.client_ip_header.clone(),
+            builder_key: self.builder_key.clone(),
             ..Settings::default()
         }
     }
@@ -205,6 +211,7 @@ const KNOWN_ENV: &[&str] = &[
     "DRYDOCK_LOGIN_FAILURES_PER_ADDRESS",
     "DRYDOCK_LOGIN_WINDOW",
     "DRYDOCK_CLIENT_IP_HEADER",
+    "DRYDOCK_BUILDER_KEY",
     "DRYDOCK_DOKKU_SOCKET",
     "DRYDOCK_SPOOL_DIR",
     "DRYDOCK_DOKKU_TIMEOUT",

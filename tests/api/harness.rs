@@ -259,11 +259,15 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> String {
     }
 }
 
-/// Settings every test server starts from (cheap password hashing).
+/// The builder key every test server is configured with.
+pub const BUILDER_KEY: &str = "test-builder-key-0123456789abcdef0123456789";
+
+/// Settings every test server starts from (cheap password hashing, the builder hooks open to [`BUILDER_KEY`]).
 fn test_settings() -> Settings {
     Settings {
         password_iterations: 1_000,
         platform_domain: "example.test".into(),
+        builder_key: BUILDER_KEY.parse().ok(),
         ..Settings::default()
     }
 }

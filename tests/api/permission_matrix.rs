@@ -57,6 +57,11 @@ fn admin_only(ok: u16) -> Expect {
     [401, 403, 403, 403, ok]
 }
 
+/// Nobody with a token: only the builder key opens it (tests/api/git_push.rs).
+fn builder_only() -> Expect {
+    [401, 403, 403, 403, 403]
+}
+
 type PathFn = Box<dyn Fn(Role) -> String>;
 type BodyFn = Box<dyn Fn(Role) -> Option<Value>>;
 
@@ -258,6 +263,19 @@ fn rows(f: &Fixture) -> Vec<Row> {
         }),
         row(M::DELETE, "/v2/keys/{id}", "/v2/keys/key-owner", signed_in(204))
             .path(|r| format!("/v2/keys/key-{}", tag(r))),
+        // Builder hooks open to the builder key alone: a user's token is refused.
+        row(M::GET, "/v2/hooks/key/{fingerprint}", "/v2/hooks/key/ab:cd", builder_only()),
+        row(M::GET, "/v2/hooks/keys/{id}", "/v2/hooks/keys/m", builder_only()),
+        row(
+            M::GET,
+            "/v2/hooks/keys/{id}/{username}",
+            "/v2/hooks/keys/m/bob",
+            builder_only(),
+        ),
+        row(M::POST, "/v2/hooks/build", "/v2/hooks/build", builder_only())
+            .body(|_| json!({"receive_user": "bob", "receive_repo": "m", "image": "img:hook"})),
+        row(M::POST, "/v2/hooks/config", "/v2/hooks/config", builder_only())
+            .body(|_| json!({"receive_user": "bob", "receive_repo": "m"})),
         // Removals, last.
         row(
             M::DELETE,

@@ -20,8 +20,8 @@ use poem_openapi::OpenApiService;
 
 use resources::{
     apps::AppsApi, auth::AuthApi, builds::BuildsApi, certs::CertsApi, compat::CompatApi,
-    config::ConfigApi, domains::DomainsApi, health::HealthApi, keys::KeysApi, perms::PermsApi,
-    pods::PodsApi, releases::ReleasesApi, tls::TlsApi, users::UsersApi,
+    config::ConfigApi, domains::DomainsApi, health::HealthApi, hooks::HooksApi, keys::KeysApi,
+    perms::PermsApi, pods::PodsApi, releases::ReleasesApi, tls::TlsApi, users::UsersApi,
 };
 pub use state::{AppState, Registration, Settings};
 
@@ -36,6 +36,7 @@ pub type Apis = (
     PodsApi,
     HealthApi,
     (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi, CompatApi),
+    HooksApi,
 );
 
 /// The OpenAPI service describing every route.
@@ -51,6 +52,7 @@ pub fn openapi_service() -> OpenApiService<Apis, ()> {
             PodsApi,
             HealthApi,
             (DomainsApi, CertsApi, TlsApi, KeysApi, PermsApi, CompatApi),
+            HooksApi,
         ),
         "Drydock — Drycc Workflow controller API",
         middleware::API_VERSION,

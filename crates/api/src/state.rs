@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drydock_domain::platform::Platform;
+use drydock_domain::token::BuilderKey;
 use drydock_entity::sea_orm::DatabaseConnection;
 use drydock_entity::store::connect::Databases;
 
@@ -53,6 +54,8 @@ pub struct Settings {
     /// Header a trusted reverse proxy puts the client address in (its last
     /// entry is used); `None` uses the TCP peer address.
     pub client_ip_header: Option<String>,
+    /// The key that opens the builder hooks (`/v2/hooks/…`); `None` closes them.
+    pub builder_key: Option<BuilderKey>,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             db_retry_backoff: Duration::from_millis(50),
             login_limits: LoginLimitSettings::default(),
             client_ip_header: None,
+            builder_key: None,
         }
     }
 }

@@ -59,6 +59,46 @@ impl TokenHash {
     }
 }
 
+/// The secret the operator shares between Drydock and its Dokku plugin, which
+/// opens the builder hooks (`X-Drycc-Builder-Auth`). Its `Debug` is redacted
+/// and it is only ever compared in constant time.
+#[derive(Clone)]
+pub struct BuilderKey(String);
+
+impl BuilderKey {
+    /// Shortest key accepted: it guards every app's deploys.
+    pub const MIN_LEN: usize = 32;
+
+    /// Whether `presented` is this key. Both sides are hashed first, so the
+    /// comparison takes the same time whatever the presented length.
+    pub fn matches(&self, presented: &str) -> bool {
+        let want = Sha256::digest(self.0.as_bytes());
+        let got = Sha256::digest(presented.as_bytes());
+        subtle::ConstantTimeEq::ct_eq(want.as_slice(), got.as_slice()).into()
+    }
+}
+
+impl std::str::FromStr for BuilderKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.len() < Self::MIN_LEN || !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!(
+                "the builder key must be at least {} printable ASCII characters without spaces (e.g. `openssl rand -hex 32`)",
+                Self::MIN_LEN
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl fmt::Debug for BuilderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BuilderKey(<redacted>)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +112,19 @@ mod tests {
         assert!(t.hash().matches(t.hash().as_str()));
         assert_ne!(t, PlainToken::generate());
         assert_eq!(format!("{t:?}"), "PlainToken(<redacted>)");
+    }
+
+    #[test]
+    fn builder_keys_are_long_compared_whole_and_never_shown() {
+        let key: BuilderKey = "k".repeat(32).parse().expect("long enough");
+        assert!(key.matches(&"k".repeat(32)));
+        for wrong in ["", "k", &"k".repeat(31), &"k".repeat(33), &"K".repeat(32)] {
+            assert!(!key.matches(wrong), "{wrong:?}");
+        }
+        assert_eq!(format!("{key:?}"), "BuilderKey(<redacted>)");
+        assert!("short".parse::<BuilderKey>().is_err());
+        assert!(format!("{} x", "k".repeat(32))
+            .parse::<BuilderKey>()
+            .is_err());
     }
 }

@@ -123,7 +123,7 @@ impl BuildsApi {
             sha: body.sha,
             dockerfile: body.dockerfile,
         };
-        let row = create(st, &auth.0, &app, input).await?;
+        let row = create(st, &auth.0, &app, input, false).await?;
         Ok(BuildCreated::Created(Json(dto(
             &row,
             &app.name,

@@ -82,7 +82,7 @@ pub enum ConfigCreated {
 }
 
 /// The config the app currently runs, as the API shows it (one query after the app).
-async fn current_dto(state: &AppState, app: &app::Model) -> Result<ConfigDto, ApiError> {
+pub(crate) async fn current_dto(state: &AppState, app: &app::Model) -> Result<ConfigDto, ApiError> {
     let found = match app.current_version {
         Some(v) => configs::of_release(&state.read, app.id, v).await?,
         None => None,

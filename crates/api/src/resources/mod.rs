@@ -9,6 +9,7 @@ pub mod compat;
 pub mod config;
 pub mod domains;
 pub mod health;
+pub mod hooks;
 pub mod keys;
 pub mod perms;
 pub mod pods;
@@ -48,4 +49,6 @@ pub enum Tag {
     Keys,
     /// App permissions.
     Perms,
+    /// Builder hooks (builder key, not user tokens).
+    Hooks,
 }

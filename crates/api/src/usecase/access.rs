@@ -34,13 +34,24 @@ pub async fn app_for(
     let app = apps::by_name(&state.read, name)
         .await?
         .ok_or_else(|| DomainError::not_found("App"))?;
+    authorize(state, caller, &app, action).await?;
+    Ok(app)
+}
+
+/// Checks `caller` may perform `action` on `app`: 403 otherwise.
+pub async fn authorize(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    action: AppAction,
+) -> Result<(), ApiError> {
     if caller.is_admin() || app.owner_id == caller.id() {
-        return Ok(app);
+        return Ok(());
     }
     if action == AppAction::Use
         && collaborators::is_member(&state.read, app.id, caller.id()).await?
     {
-        return Ok(app);
+        return Ok(());
     }
     Err(DomainError::Forbidden.into())
 }

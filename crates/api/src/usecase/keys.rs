@@ -102,6 +102,7 @@ pub async fn add(
             key_id: Set(key_id.clone()),
             public: Set(line.clone()),
             fingerprint: Set(fingerprint),
+            fingerprint_sha256: Set(Some(pk.fingerprint_sha256())),
             created: Set(now),
             updated: Set(now),
             ..Default::default()

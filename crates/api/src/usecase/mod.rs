@@ -8,6 +8,7 @@ pub mod builds;
 pub mod certs;
 pub mod config;
 pub mod domains;
+pub mod hooks;
 pub mod keys;
 pub mod lock;
 pub mod perms;

@@ -11,7 +11,7 @@ use drydock_domain::name::{AppName, ProcessType};
 use drydock_domain::platform::{PlatformError, ReleaseSpec};
 use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::{app, build, release};
-use drydock_entity::sea_orm::TransactionTrait;
+use drydock_entity::sea_orm::{DatabaseTransaction, TransactionTrait};
 use drydock_entity::store::{apps, builds, configs, events, releases};
 use drydock_entity::StoreError;
 
@@ -85,20 +85,34 @@ pub async fn write_pending(
     draft: Draft,
 ) -> Result<release::Model, ApiError> {
     let txn = state.db.begin().await.map_err(StoreError::from)?;
-    let locked = apps::lock(&txn, app.id)
+    let (_, row) = insert_locked(&txn, app, draft, releases::PENDING).await?;
+    txn.commit().await.map_err(StoreError::from)?;
+    Ok(row)
+}
+
+/// Locks the app's row in `txn`, stores the draft's config if new, and
+/// inserts the release with the next version in `row_state`. Returns the
+/// locked app row as read and the release.
+async fn insert_locked(
+    txn: &DatabaseTransaction,
+    app: &app::Model,
+    draft: Draft,
+    row_state: &'static str,
+) -> Result<(app::Model, release::Model), ApiError> {
+    let locked = apps::lock(txn, app.id)
         .await?
         .ok_or_else(|| DomainError::not_found("App"))?;
     let config_id = match draft.config {
         ConfigSource::Existing(id) => id,
         ConfigSource::New(data) => {
-            configs::insert(&txn, app.id, draft.owner_id, &data)
+            configs::insert(txn, app.id, draft.owner_id, &data)
                 .await?
                 .id
         }
     };
-    let version = apps::next_version(&txn, &locked).await?;
+    let version = apps::next_version(txn, &locked).await?;
     let row = releases::insert(
-        &txn,
+        txn,
         app.id,
         releases::NewRelease {
             version,
@@ -106,10 +120,54 @@ pub async fn write_pending(
             summary: draft.summary,
             config_id,
             build_id: draft.build_id,
-            state: releases::PENDING,
+            state: row_state,
         },
     )
     .await?;
+    Ok((locked, row))
+}
+
+/// How a release that the platform ran by itself ended (a `git push` that
+/// Dokku built and deployed before telling Drydock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Deployed: it becomes the app's current release.
+    Succeeded,
+    /// Not deployed; the text says why. The current release stays.
+    Failed(String),
+}
+
+/// Records a release the platform has already run, outcome included, in one
+/// transaction: no `pending` row is ever visible, so start-up settling can
+/// never mistake it for an interrupted apply and deploy an older image over
+/// it. A success moves the current pointer and records the scale Dokku gave
+/// the build's process types; nothing is sent to the platform.
+pub async fn record_applied(
+    state: &AppState,
+    app: &app::Model,
+    draft: Draft,
+    procfile: &BTreeMap<ProcessType, String>,
+    outcome: &Outcome,
+) -> Result<release::Model, ApiError> {
+    let (row_state, exception) = match outcome {
+        Outcome::Succeeded => (releases::SUCCEEDED, None),
+        Outcome::Failed(why) => (releases::FAILED, Some(why.clone())),
+    };
+    let txn = state.db.begin().await.map_err(StoreError::from)?;
+    let (locked, row) = insert_locked(&txn, app, draft, row_state).await?;
+    let version = row.version;
+    match outcome {
+        Outcome::Succeeded => {
+            apps::set_current(&txn, app.id, version, &procfile_strings(procfile)).await?;
+            let counts = pushed_scale(&apps::structure(&locked)?, procfile);
+            apps::set_structure(&txn, app.id, &structure_strings(counts)).await?;
+            events::record(&txn, app.id, &row.summary).await?;
+        }
+        Outcome::Failed(why) => {
+            releases::set_state(&txn, row.id, releases::FAILED, exception).await?;
+            events::record(&txn, app.id, &format!("release v{version} failed: {why}")).await?;
+        }
+    }
     txn.commit().await.map_err(StoreError::from)?;
     Ok(row)
 }
@@ -208,6 +266,17 @@ pub async fn apply(
             Err(e.into())
         }
     }
+}
+
+/// Re-applies the app's current release in the background, under the app's
+/// lock, after release `failed` was run by the platform itself and failed (a
+/// `git push` whose deploy Dokku could not finish may leave the new image
+/// tagged as the app's latest). Skipped once a newer release exists.
+pub fn restore_in_background(state: &AppState, app: &app::Model, failed: i32) {
+    let (Some(v), Ok(name)) = (app.current_version, AppName::parse(&app.name)) else {
+        return;
+    };
+    tokio::spawn(retry_restore(state.clone(), app.clone(), name, v, failed));
 }
 
 /// First pause before retrying a re-apply that failed; it doubles up to [`RESTORE_RETRY_MAX`].
@@ -316,7 +385,20 @@ pub async fn rescale(
     procfile: &BTreeMap<ProcessType, String>,
     first: bool,
 ) -> Result<(), ApiError> {
-    let stored = apps::structure(app)?;
+    let counts = scale_for(&apps::structure(app)?, procfile, first);
+    let name = AppName::parse(&app.name)?;
+    state.platform.scale(&name, &counts).await?;
+    apps::set_structure(&state.db, app.id, &structure_strings(counts)).await?;
+    Ok(())
+}
+
+/// The scale a build's process types get: what was stored for each type (0
+/// for a new one), and one of the default type for an app's first build.
+fn scale_for(
+    stored: &BTreeMap<String, u32>,
+    procfile: &BTreeMap<ProcessType, String>,
+    first: bool,
+) -> BTreeMap<ProcessType, u32> {
     let mut counts: BTreeMap<ProcessType, u32> = BTreeMap::new();
     for t in procfile::process_types(procfile) {
         counts.insert(t.clone(), stored.get(t.as_str()).copied().unwrap_or(0));
@@ -324,14 +406,39 @@ pub async fn rescale(
     if first {
         counts.insert(procfile::default_scaled_type(procfile), 1);
     }
-    let name = AppName::parse(&app.name)?;
-    state.platform.scale(&name, &counts).await?;
-    let structure: BTreeMap<String, u32> = counts
+    counts
+}
+
+/// The scale Dokku itself gives a pushed build: every type it already ran
+/// keeps its count, `web` starts at one, any other new type at zero. Dokku
+/// runs an image without a Procfile as `web`, which Drydock calls `cmd`, so
+/// the two names carry each other's count.
+fn pushed_scale(
+    stored: &BTreeMap<String, u32>,
+    procfile: &BTreeMap<ProcessType, String>,
+) -> BTreeMap<ProcessType, u32> {
+    let runs_as_web = |t: &ProcessType| t.as_str() == "web" || t.as_str() == "cmd";
+    procfile::process_types(procfile)
+        .into_iter()
+        .map(|t| {
+            let count = stored.get(t.as_str()).copied().or_else(|| {
+                runs_as_web(&t).then(|| {
+                    ["web", "cmd"]
+                        .iter()
+                        .find_map(|n| stored.get(*n).copied())
+                        .unwrap_or(1)
+                })
+            });
+            (t, count.unwrap_or(0))
+        })
+        .collect()
+}
+
+fn structure_strings(counts: BTreeMap<ProcessType, u32>) -> BTreeMap<String, u32> {
+    counts
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    apps::set_structure(&state.db, app.id, &structure).await?;
-    Ok(())
+        .collect()
 }
 
 /// Publishes a release end to end: write pending, apply, record. Returns its version.

@@ -15,6 +15,8 @@ pub struct Model {
     pub public: String,
     #[sea_orm(unique)]
     pub fingerprint: String,
+    /// `SHA256:…`, as OpenSSH and Dokku print it; unique where set.
+    pub fingerprint_sha256: Option<String>,
     pub created: DateTimeUtc,
     pub updated: DateTimeUtc,
 }

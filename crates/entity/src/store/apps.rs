@@ -87,6 +87,38 @@ pub struct AppRow {
     pub owner: String,
 }
 
+/// The apps a user may use (all for an admin, else owned or shared with them), by name.
+fn usable_by(user_id: i32, admin: bool) -> sea_orm::Select<app::Entity> {
+    let q = app::Entity::find().order_by_asc(app::Column::Name);
+    if admin {
+        return q;
+    }
+    let shared = Query::select()
+        .column(collaborator::Column::AppId)
+        .from(collaborator::Entity)
+        .and_where(collaborator::Column::UserId.eq(user_id))
+        .to_owned();
+    q.filter(
+        Condition::any()
+            .add(app::Column::OwnerId.eq(user_id))
+            .add(app::Column::Id.in_subquery(shared)),
+    )
+}
+
+/// Names of the apps a user may use, sorted: what the builder's key hook reports.
+pub async fn usable_names(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    admin: bool,
+) -> Result<Vec<String>, StoreError> {
+    Ok(usable_by(user_id, admin)
+        .select_only()
+        .column(app::Column::Name)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
 /// Apps a user may see (all for an admin, else owned or shared with them),
 /// each with its owner's username, in one query (plus a count when the page is full).
 pub async fn visible(
@@ -95,19 +127,7 @@ pub async fn visible(
     admin: bool,
     page: PageRequest,
 ) -> Result<Page<AppRow>, StoreError> {
-    let mut q = app::Entity::find().order_by_asc(app::Column::Name);
-    if !admin {
-        let shared = Query::select()
-            .column(collaborator::Column::AppId)
-            .from(collaborator::Entity)
-            .and_where(collaborator::Column::UserId.eq(user_id))
-            .to_owned();
-        q = q.filter(
-            Condition::any()
-                .add(app::Column::OwnerId.eq(user_id))
-                .add(app::Column::Id.in_subquery(shared)),
-        );
-    }
+    let q = usable_by(user_id, admin);
     let items = q
         .clone()
         .select_only()

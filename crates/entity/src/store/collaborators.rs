@@ -50,15 +50,20 @@ pub async fn is_member(
         > 0)
 }
 
-/// Usernames of an app's collaborators, sorted.
-pub async fn usernames(db: &impl ConnectionTrait, app_id: i32) -> Result<Vec<String>, StoreError> {
-    let ids: Vec<i32> = collaborator::Entity::find()
+/// Ids of an app's collaborators.
+pub async fn user_ids(db: &impl ConnectionTrait, app_id: i32) -> Result<Vec<i32>, StoreError> {
+    Ok(collaborator::Entity::find()
         .filter(collaborator::Column::AppId.eq(app_id))
         .all(db)
         .await?
         .into_iter()
         .map(|c| c.user_id)
-        .collect();
+        .collect())
+}
+
+/// Usernames of an app's collaborators, sorted.
+pub async fn usernames(db: &impl ConnectionTrait, app_id: i32) -> Result<Vec<String>, StoreError> {
+    let ids = user_ids(db, app_id).await?;
     let mut names: Vec<String> = super::users::usernames(db, ids)
         .await?
         .into_values()

@@ -34,6 +34,39 @@ pub async fn by_key_id(
         .await?)
 }
 
+/// The key with this fingerprint, in either form: the reference's MD5 hex
+/// pairs or OpenSSH's `SHA256:…`.
+pub async fn by_fingerprint(
+    db: &impl ConnectionTrait,
+    fingerprint: &str,
+) -> Result<Option<key::Model>, StoreError> {
+    if !can_name_something(fingerprint) {
+        return Ok(None);
+    }
+    let column = if fingerprint.starts_with("SHA256:") {
+        key::Column::FingerprintSha256
+    } else {
+        key::Column::Fingerprint
+    };
+    Ok(key::Entity::find()
+        .filter(column.eq(fingerprint))
+        .one(db)
+        .await?)
+}
+
+/// Every key of the given users, oldest first.
+pub async fn of_users(
+    db: &impl ConnectionTrait,
+    owner_ids: &[i32],
+) -> Result<Vec<key::Model>, StoreError> {
+    Ok(key::Entity::find()
+        .filter(key::Column::OwnerId.is_in(owner_ids.iter().copied()))
+        .order_by_asc(key::Column::Created)
+        .order_by_asc(key::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// A user's keys, by id.
 pub async fn list(
     db: &impl ConnectionTrait,
