@@ -184,7 +184,8 @@ impl HooksApi {
             PushOutcome::Failed => {
                 let mut why = b
                     .exception
-                    .clone()
+                    .as_deref()
+                    .map(|e| e.replace('\0', ""))
                     .filter(|e| !e.trim().is_empty())
                     .unwrap_or_else(|| "Dokku could not deploy the push".into());
                 why.truncate(why.floor_char_boundary(MAX_EXCEPTION));

@@ -507,3 +507,34 @@ async fn rollback_locked(
     };
     publish(state, app, draft).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(names: &[&str]) -> BTreeMap<ProcessType, String> {
+        names
+            .iter()
+            .map(|n| (ProcessType::parse(n).unwrap(), "run".to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_push_gets_the_scale_dokku_gives_it() {
+        let stored = |pairs: &[(&str, u32)]| -> BTreeMap<String, u32> {
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+        };
+        let show = |c: BTreeMap<ProcessType, u32>| -> Vec<(String, u32)> {
+            c.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        };
+        let first = pushed_scale(&stored(&[]), &types(&["web", "worker"]));
+        assert_eq!(show(first), [("web".into(), 1), ("worker".into(), 0)]);
+        // An image run as `cmd` was `web` on Dokku: its count carries over.
+        let from_cmd = pushed_scale(&stored(&[("cmd", 3)]), &types(&["web", "clock"]));
+        assert_eq!(show(from_cmd), [("clock".into(), 0), ("web".into(), 3)]);
+        let kept = pushed_scale(&stored(&[("web", 2), ("worker", 4)]), &types(&["worker"]));
+        assert_eq!(show(kept), [("worker".into(), 4)]);
+        let no_procfile = pushed_scale(&stored(&[("web", 0)]), &BTreeMap::new());
+        assert_eq!(show(no_procfile), [("cmd".into(), 0)]);
+    }
+}
