@@ -227,7 +227,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    let platform: Arc<dyn Platform> = Arc::new(DokkuPlatform::new(daemon));
+    let dokku = DokkuPlatform::new(daemon);
+    let swept = dokku.sweep_spool();
+    if swept > 0 {
+        tracing::info!(files = swept, "removed stale spool files");
+    }
+    let platform: Arc<dyn Platform> = Arc::new(dokku);
     let settings = args.api_settings();
     let header_timeout = settings.header_timeout;
     let state = AppState::new(conn, platform, settings);

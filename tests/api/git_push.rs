@@ -863,12 +863,8 @@ dual_test!(the_hooks_answer_like_the_reference, |app| {
     let users: Vec<&String> = r.body.as_object().expect("object").keys().collect();
     assert_eq!(
         users,
-        ["alice", "carol"],
-        "owner and collaborators, not the admin or strangers"
-    );
-    assert_eq!(
-        r.body["alice"],
-        json!([{"key": alice_public, "fingerprint": alice_md5}])
+        ["carol"],
+        "collaborators only, as the reference: not the owner, admins or strangers"
     );
     let r = hook(&app, Method::GET, "/v2/hooks/keys/web/foooooo", None).await;
     assert_eq!(r.status, 404);
@@ -891,6 +887,16 @@ dual_test!(the_hooks_answer_like_the_reference, |app| {
     assert_eq!(r.status, 201);
     let r = hook(&app, Method::GET, "/v2/hooks/keys/web/nokeys", None).await;
     assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(r.body, json!({"detail": "No Keys match the given query."}));
+    let r = hook(&app, Method::GET, "/v2/hooks/keys/web/foooooo", None).await;
+    assert_eq!(r.body, json!("No User matches the given query."));
+    app.app(&c.alice, "lonely").await;
+    let r = hook(&app, Method::GET, "/v2/hooks/keys/lonely", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body.clone()),
+        (200, json!({})),
+        "no collaborators"
+    );
 
     for fp in [alice_md5.clone(), c.alice_key.fingerprint.clone()] {
         let path = format!(
@@ -899,7 +905,10 @@ dual_test!(the_hooks_answer_like_the_reference, |app| {
         );
         let r = hook(&app, Method::GET, &path, None).await;
         assert_eq!(r.status, 200, "{fp}: {}", r.text);
-        assert_eq!(r.body, json!({"username": "alice", "apps": ["web"]}));
+        assert_eq!(
+            r.body,
+            json!({"username": "alice", "apps": ["lonely", "web"]})
+        );
     }
     let r = hook(
         &app,

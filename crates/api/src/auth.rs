@@ -1,7 +1,7 @@
 //! `Authorization: token <key>` authentication, answered with the reference's
 //! three distinct 401 messages.
 
-use drydock_domain::token::PlainToken;
+use drydock_domain::token::{PlainToken, TokenHash};
 use drydock_entity::entities::user;
 use drydock_entity::store::tokens;
 use poem::Request;
@@ -11,9 +11,10 @@ use poem_openapi::SecurityScheme;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The caller, once their token checked out.
+/// The caller, once their token checked out, and the hash of that token
+/// (`None` where no token was involved: a builder hook names the user).
 #[derive(Debug, Clone)]
-pub struct AuthUser(pub user::Model);
+pub struct AuthUser(pub user::Model, pub Option<TokenHash>);
 
 impl AuthUser {
     /// Whether the caller is an admin.
@@ -71,7 +72,7 @@ pub async fn authenticate(state: &AppState, header: &str) -> Result<AuthUser, Ap
     let key = credentials(header)?;
     let hash = PlainToken::from_client(key).hash();
     match tokens::user_for(&state.read, &hash).await? {
-        Some(user) => Ok(AuthUser(user)),
+        Some(user) => Ok(AuthUser(user, Some(hash))),
         None => Err(ApiError::Unauthenticated("Invalid token.")),
     }
 }

@@ -102,6 +102,7 @@ impl ResponseError for ApiError {
                 PlatformError::Rejected(_) | PlatformError::InvalidArgument(_) => {
                     StatusCode::BAD_REQUEST
                 }
+                PlatformError::AlreadyExists(_) => StatusCode::CONFLICT,
                 PlatformError::Unavailable(_) | PlatformError::Protocol { .. } => {
                     StatusCode::SERVICE_UNAVAILABLE
                 }

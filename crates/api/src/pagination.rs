@@ -10,6 +10,10 @@ use poem_openapi::Object;
 pub const DEFAULT_LIMIT: u64 = 100;
 /// Most rows a client may ask for at once.
 pub const MAX_LIMIT: u64 = 1000;
+/// Largest offset honoured (larger ones read as this, an empty page): far
+/// beyond any table, and small enough that `offset + limit` and the
+/// databases' signed 64-bit OFFSET never overflow.
+pub const MAX_OFFSET: u64 = 1 << 53;
 
 /// One page of a list.
 #[derive(Object)]
@@ -40,7 +44,7 @@ pub fn page_request(req: &Request) -> PageRequest {
                     .unwrap_or(DEFAULT_LIMIT)
                     .min(MAX_LIMIT)
             }
-            "offset" => offset = v.parse().unwrap_or(0),
+            "offset" => offset = v.parse::<u64>().unwrap_or(0).min(MAX_OFFSET),
             _ => {}
         }
     }

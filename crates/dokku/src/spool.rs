@@ -67,6 +67,41 @@ impl Spool {
     }
 }
 
+impl Spool {
+    /// Removes Drydock's files (`drydock-*`) older than `age`: the ones a
+    /// crash left behind, private keys among them. Younger files may belong
+    /// to a command another Drydock process is running on the same spool.
+    /// Returns how many were removed; anything else in the directory is left.
+    pub fn sweep(&self, age: std::time::Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let now = std::time::SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with("drydock-") {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            let old = meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|a| a > age);
+            if meta.is_file() && old {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) => {
+                        tracing::warn!(path = %entry.path().display(), error = %e, "could not remove a stale spool file");
+                    }
+                }
+            }
+        }
+        removed
+    }
+}
+
 /// A file in the spool directory, removed when dropped.
 #[derive(Debug)]
 pub struct SpoolFile {
@@ -101,6 +136,24 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"hello");
         drop(f);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn sweeps_only_its_own_stale_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::new(dir.path().to_path_buf());
+        let old = dir.path().join("drydock-left-by-a-crash.key");
+        let other = dir.path().join("operator-notes.txt");
+        for p in [&old, &other] {
+            let f = std::fs::File::create(p).unwrap();
+            f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(7200))
+                .unwrap();
+        }
+        let fresh = spool.write("tar", b"in flight", PUBLIC_MODE).unwrap();
+        assert_eq!(spool.sweep(std::time::Duration::from_secs(3600)), 1);
+        assert!(!old.exists());
+        assert!(other.exists(), "not Drydock's");
+        assert!(fresh.path().exists(), "too young to be stale");
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub enum PlatformError {
     /// The platform was reached and refused the operation; the text is Dokku's own message.
     #[error("{0}")]
     Rejected(String),
+    /// The platform already has what was to be created, and Drydock did not
+    /// create it (an app of the operator's, or one Drydock does not manage):
+    /// it is left untouched and the client gets 409.
+    #[error("{0}")]
+    AlreadyExists(String),
     /// A value could not be expressed safely as a command argument; nothing was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -113,7 +118,7 @@ pub struct RunOutput {
 /// The operations Drydock needs from a container platform.
 #[async_trait]
 pub trait Platform: Send + Sync {
-    /// Creates an empty app.
+    /// Creates an empty app; [`PlatformError::AlreadyExists`] if the platform has one by that name.
     async fn create_app(&self, app: &AppName) -> Result<(), PlatformError>;
     /// Destroys an app and everything Dokku holds for it.
     async fn destroy_app(&self, app: &AppName) -> Result<(), PlatformError>;

@@ -313,7 +313,8 @@ pub async fn regenerate_token(
     Ok(Some(token))
 }
 
-/// Changes a password; admins may change another's without knowing it.
+/// Changes a password, revoking the user's other tokens; admins may change
+/// another's without knowing it (which revokes all of that user's tokens).
 pub async fn change_password(
     state: &AppState,
     caller: &AuthUser,
@@ -345,6 +346,10 @@ pub async fn change_password(
     }
     let h = hash_password(state, new_password).await?;
     users::set_password(&state.db, target.id, h).await?;
+    // Whoever held the old password may hold a token made with it: only the
+    // token this very request came with survives, and only a change of one's own.
+    let keep = if for_self { caller.1.as_ref() } else { None };
+    tokens::revoke_user_except(&state.db, target.id, keep).await?;
     Ok(())
 }
 

@@ -33,7 +33,9 @@ fn generated_name() -> String {
 }
 
 /// Creates an app (named by the client or generated), writes release v1 and
-/// creates it on the platform. If the platform refuses, nothing is kept.
+/// creates it on the platform. If the platform refuses, nothing is kept, and
+/// only what this request created is removed: an app the platform already
+/// had by that name (the operator's, or an orphan) is refused and untouched.
 pub async fn create(
     state: &AppState,
     caller: &AuthUser,
@@ -92,12 +94,13 @@ pub async fn create(
     txn.commit().await.map_err(StoreError::from)?;
 
     with_app_lock(state, name.as_str(), app.id, async || {
-        let created = async {
-            state.platform.create_app(&name).await?;
-            rel::apply(state, &app, &v1).await
+        // Dokku refusing (the name is taken there, or it is unreachable)
+        // means this request created nothing on Dokku: nothing to destroy.
+        if let Err(e) = state.platform.create_app(&name).await {
+            apps::delete(&state.db, app.id).await?;
+            return Err(e.into());
         }
-        .await;
-        if let Err(e) = created {
+        if let Err(e) = rel::apply(state, &app, &v1).await {
             if let Err(cleanup) = state.platform.destroy_app(&name).await {
                 tracing::debug!(app = %name, error = %cleanup, "cleanup after failed create");
             }

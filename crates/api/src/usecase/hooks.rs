@@ -73,6 +73,7 @@ async fn load_user(state: &AppState, username: &str) -> Result<AuthUser, ApiErro
         users::by_username(&state.read, username)
             .await?
             .ok_or_else(|| DomainError::not_found("User"))?,
+        None,
     ))
 }
 
@@ -108,15 +109,15 @@ pub async fn key_owner(state: &AppState, fingerprint: &str) -> Result<KeyOwner, 
     })
 }
 
-/// The keys of everyone who may use the app (its owner and collaborators),
-/// by username, each user's keys oldest first.
+/// The keys of the app's collaborators, by username, each user's keys oldest
+/// first. As in the reference, the owner is not listed (ask for a user's keys
+/// on the app to check anyone, owner included).
 pub async fn app_keys(
     state: &AppState,
     app: &str,
 ) -> Result<BTreeMap<String, Vec<HookKey>>, ApiError> {
     let app = load_app(state, app).await?;
-    let mut ids = collaborators::user_ids(&state.read, app.id).await?;
-    ids.push(app.owner_id);
+    let ids = collaborators::user_ids(&state.read, app.id).await?;
     keys_by_user(state, &ids).await
 }
 
@@ -132,7 +133,10 @@ pub async fn user_keys(
     authorize(state, &user, &app, AppAction::Use).await?;
     let found = keys_by_user(state, &[user.id()]).await?;
     if found.is_empty() {
-        return Err(DomainError::NotFound("No Keys match the given query.".into()).into());
+        return Err(ApiError::Request {
+            status: StatusCode::NOT_FOUND,
+            message: "No Keys match the given query.".into(),
+        });
     }
     Ok(found)
 }

@@ -62,6 +62,13 @@ impl DokkuPlatform {
         }
     }
 
+    /// Removes spool files a crash left behind (release archives, private
+    /// keys): those older than twice the deploy timeout, which no command
+    /// still running in any Drydock process can be reading.
+    pub fn sweep_spool(&self) -> usize {
+        self.spool.sweep(self.client.settings().deploy_timeout * 2)
+    }
+
     /// Checks that dokku-daemon answers, with its `commands` built-in, which
     /// takes no lock and so answers even while a deploy runs (for readiness probes).
     pub async fn ping(&self) -> Result<(), PlatformError> {
@@ -106,7 +113,15 @@ impl Platform for DokkuPlatform {
         let cmd = Command::new("apps:create")
             .global(GlobalFlag::Quiet)
             .app(app);
-        self.send(cmd, Class::Quick).await.map(drop)
+        match self.send(cmd, Class::Quick).await {
+            Ok(_) => Ok(()),
+            Err(PlatformError::Rejected(m)) if m.contains("already taken") => {
+                Err(PlatformError::AlreadyExists(format!(
+                    "An app called {app} already exists on this Dokku host and is not managed by Drydock; ask the operator to adopt or remove it"
+                )))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(app = %app))]

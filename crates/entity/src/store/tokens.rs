@@ -50,6 +50,20 @@ pub async fn revoke_user(db: &impl ConnectionTrait, user_id: i32) -> Result<(), 
     Ok(())
 }
 
+/// Revokes every token of one user but `keep` (the one a request came with).
+pub async fn revoke_user_except(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    keep: Option<&TokenHash>,
+) -> Result<(), StoreError> {
+    let mut q = token::Entity::delete_many().filter(token::Column::UserId.eq(user_id));
+    if let Some(k) = keep {
+        q = q.filter(token::Column::KeyHash.ne(k.as_str()));
+    }
+    q.exec(db).await?;
+    Ok(())
+}
+
 /// Revokes every token of every user.
 pub async fn revoke_all(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     token::Entity::delete_many().exec(db).await?;
