@@ -19,4 +19,5 @@ mod keys_perms;
 mod permission_matrix;
 mod pods;
 mod reconcile;
+mod tenants;
 mod users;
