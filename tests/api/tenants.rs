@@ -6,47 +6,58 @@ use serde_json::json;
 
 use crate::dual_test;
 
-dual_test!(creating_an_app_never_destroys_one_drydock_does_not_manage, |app| {
-    // An operator's app, made on Dokku directly, with config and a deploy.
-    app.sim.update_state(|s| {
-        let mut theirs = drydock_dokku::sim::SimApp::default();
-        theirs
-            .config
-            .insert("SECRET".into(), "the operator's".into());
-        s.apps.insert("ops-app".into(), theirs);
-    });
-    let before = app.dokku().app("ops-app").cloned();
-    let mallory = app.user("mallory").await;
-    let r = app.post("/v2/apps/", &mallory, json!({"id": "ops-app"})).await;
-    assert_eq!(r.status, 409, "{}", r.text);
-    assert!(
-        r.body["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("not managed by Drydock"),
-        "{}",
-        r.text
-    );
-    assert_eq!(app.dokku().app("ops-app").cloned(), before, "left untouched");
-    assert!(
-        !app.sim
-            .commands()
-            .iter()
-            .any(|c| c.contains("apps:destroy")),
-        "nothing was destroyed: {:?}",
-        app.sim.commands()
-    );
-    let r = app.get("/v2/apps/ops-app", &mallory).await;
-    assert_eq!(r.status, 404, "no Drydock app was kept: {}", r.text);
-    let listed = app.get("/v2/apps/", &mallory).await;
-    assert_eq!(listed.body["count"], 0);
-    // The name is free again in Drydock once the operator removes theirs.
-    app.sim.update_state(|s| {
-        s.apps.remove("ops-app");
-    });
-    let r = app.post("/v2/apps/", &mallory, json!({"id": "ops-app"})).await;
-    assert_eq!(r.status, 201, "{}", r.text);
-});
+dual_test!(
+    creating_an_app_never_destroys_one_drydock_does_not_manage,
+    |app| {
+        // An operator's app, made on Dokku directly, with config and a deploy.
+        app.sim.update_state(|s| {
+            let mut theirs = drydock_dokku::sim::SimApp::default();
+            theirs
+                .config
+                .insert("SECRET".into(), "the operator's".into());
+            s.apps.insert("ops-app".into(), theirs);
+        });
+        let before = app.dokku().app("ops-app").cloned();
+        let mallory = app.user("mallory").await;
+        let r = app
+            .post("/v2/apps/", &mallory, json!({"id": "ops-app"}))
+            .await;
+        assert_eq!(r.status, 409, "{}", r.text);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("not managed by Drydock"),
+            "{}",
+            r.text
+        );
+        assert_eq!(
+            app.dokku().app("ops-app").cloned(),
+            before,
+            "left untouched"
+        );
+        assert!(
+            !app.sim
+                .commands()
+                .iter()
+                .any(|c| c.contains("apps:destroy")),
+            "nothing was destroyed: {:?}",
+            app.sim.commands()
+        );
+        let r = app.get("/v2/apps/ops-app", &mallory).await;
+        assert_eq!(r.status, 404, "no Drydock app was kept: {}", r.text);
+        let listed = app.get("/v2/apps/", &mallory).await;
+        assert_eq!(listed.body["count"], 0);
+        // The name is free again in Drydock once the operator removes theirs.
+        app.sim.update_state(|s| {
+            s.apps.remove("ops-app");
+        });
+        let r = app
+            .post("/v2/apps/", &mallory, json!({"id": "ops-app"}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+);
 
 dual_test!(a_password_change_revokes_the_old_tokens, |app| {
     let _admin = app.user("root-admin").await;
@@ -110,4 +121,147 @@ dual_test!(an_absurd_offset_is_an_empty_page, |app| {
             assert!(r.body["results"].is_array(), "{path}?{q}: {}", r.text);
         }
     }
+});
+
+dual_test!(a_cancelled_collaborator_leaves_the_app_as_it_was, |app| {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let admin = app.user("root-admin").await;
+    let alice = app.user("alice").await;
+    let carol = app.user("carol").await;
+    app.app(&alice, "web").await;
+    let r = app
+        .post("/v2/apps/web/perms", &alice, json!({"username": "carol"}))
+        .await;
+    assert_eq!(r.status, 201);
+    // carol writes the current release: config, a build, a domain with her certificate.
+    for (path, body) in [
+        (
+            "/v2/apps/web/config",
+            json!({"values": {"DATABASE_URL": "postgres://db/web"}}),
+        ),
+        ("/v2/apps/web/builds", json!({"image": "nginx:1.25"})),
+        (
+            "/v2/apps/web/domains",
+            json!({"domain": "shop.web.example.org"}),
+        ),
+    ] {
+        let r = app.post(path, &carol, body).await;
+        assert!(r.status.is_success(), "{path}: {}", r.text);
+    }
+    let (crt, key, _) = crate::domains_certs::gen_cert(
+        dir.path(),
+        "shop",
+        "shop.web.example.org",
+        &["shop.web.example.org"],
+    );
+    let r = app
+        .post(
+            "/v2/certs",
+            &carol,
+            json!({"name": "shop", "certificate": crt, "key": key}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post(
+            "/v2/certs/shop/domain",
+            &carol,
+            json!({"domain": "shop.web.example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (public, _) = crate::keys_perms::gen_key(dir.path(), "carol", "carol@laptop");
+    let r = app
+        .post(
+            "/v2/keys",
+            &carol,
+            json!({"id": "laptop", "public": public}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let blob = public.split_whitespace().nth(1).expect("blob").to_owned();
+    assert!(app.dokku().ssh_keys.values().any(|k| k.key.contains(&blob)));
+    let releases_before = app.get("/v2/apps/web/releases", &alice).await.body["count"].clone();
+    let dokku_before = app.dokku().app("web").cloned().expect("web");
+
+    let r = app
+        .call(
+            reqwest::Method::DELETE,
+            "/v2/auth/cancel",
+            Some(&admin),
+            Some(json!({"username": "carol"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    // Her key is gone from Dokku: she has no way in left.
+    assert!(
+        !app.dokku().ssh_keys.values().any(|k| k.key.contains(&blob)),
+        "{:?}",
+        app.dokku().ssh_keys
+    );
+    // History, config, domain and certificate stay, in Drydock and on Dokku.
+    let rel = app.get("/v2/apps/web/releases", &alice).await;
+    assert_eq!(rel.body["count"], releases_before);
+    assert_eq!(rel.body["results"][0]["owner"], "[deleted]");
+    assert_eq!(
+        rel.body["results"][0]["summary"],
+        "carol deployed nginx:1.25"
+    );
+    let cfg = app.get("/v2/apps/web/config", &alice).await;
+    assert_eq!(
+        cfg.body["values"],
+        json!({"DATABASE_URL": "postgres://db/web"})
+    );
+    let doms = app.get("/v2/apps/web/domains", &alice).await;
+    assert!(doms.text.contains("shop.web.example.org"), "{}", doms.text);
+    assert_eq!(app.dokku().app("web").cloned().expect("web"), dokku_before);
+    let cert = app.get("/v2/certs/shop", &admin).await;
+    assert_eq!(cert.status, 200, "{}", cert.text);
+    assert_eq!(cert.body["owner"], "[deleted]");
+    // The owner's next change keeps what carol set, on Dokku too.
+    let r = app
+        .post("/v2/apps/web/config", &alice, json!({"values": {"B": "2"}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let env = app.dokku().app("web").expect("web").config.clone();
+    assert_eq!(
+        env.get("DATABASE_URL").map(String::as_str),
+        Some("postgres://db/web")
+    );
+    let d = app
+        .dokku()
+        .app("web")
+        .and_then(|a| a.deploy.clone())
+        .expect("deployed");
+    assert_eq!(d.image, "nginx:1.25");
+    // The tombstone is nobody: not listed, not registrable, not a target.
+    let users = app.get("/v2/users", &admin).await;
+    assert!(!users.text.contains("[deleted]"), "{}", users.text);
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v2/auth/register",
+            None,
+            Some(json!({"username": "[deleted]", "password": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = app
+        .post(
+            "/v2/apps/web/perms",
+            &alice,
+            json!({"username": "[deleted]"}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = app
+        .call(
+            reqwest::Method::POST,
+            "/v2/auth/login",
+            None,
+            Some(json!({"username": "[deleted]", "password": "!"})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
 });

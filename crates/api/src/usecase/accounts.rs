@@ -9,7 +9,7 @@ use drydock_domain::token::PlainToken;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
 use drydock_entity::store::users::AdminRemoval;
-use drydock_entity::store::{apps, tokens, users};
+use drydock_entity::store::{apps, keys, tokens, users, PageRequest};
 use drydock_entity::StoreError;
 use regex::Regex;
 
@@ -263,7 +263,9 @@ pub async fn target_user(
     }
 }
 
-/// Deletes an account and its tokens; refused while it still owns apps.
+/// Deletes an account, its tokens and its ssh keys (on Dokku too); refused
+/// while it still owns apps. What it wrote into other people's apps stays,
+/// authored by the tombstone account (`users::TOMBSTONE`).
 pub async fn cancel(
     state: &AppState,
     caller: &AuthUser,
@@ -277,6 +279,26 @@ pub async fn cancel(
             target.username
         ))
         .into());
+    }
+    if target.is_superuser {
+        let admins = users::list_superusers(
+            &state.db,
+            PageRequest {
+                offset: 0,
+                limit: 2,
+            },
+        )
+        .await?;
+        if admins.total < 2 {
+            return Err(last_admin());
+        }
+    }
+    // A departed user keeps no way in: their keys leave Dokku first, and the
+    // account goes only once every one of them has.
+    for key in keys::of_users(&state.db, &[target.id]).await? {
+        let name = super::keys::dokku_key_name(&target.username, &key.key_id)?;
+        state.platform.remove_ssh_key(&name).await?;
+        keys::delete(&state.db, key.id).await?;
     }
     if !users::remove_unless_last_admin(&state.db, target.id, AdminRemoval::Delete).await? {
         return Err(last_admin());

@@ -24,7 +24,10 @@ async fn apps_lifecycle() {
         vec![app("blog"), app("shop")]
     );
     let err = t.platform.create_app(&app("shop")).await.unwrap_err();
-    assert_eq!(err, PlatformError::Rejected("Name is already taken".into()));
+    assert!(
+        matches!(&err, PlatformError::AlreadyExists(m) if m.contains("shop") && m.contains("not managed by Drydock")),
+        "{err:?}"
+    );
     t.platform.destroy_app(&app("shop")).await.unwrap();
     assert_eq!(t.sim.state().apps.keys().collect::<Vec<_>>(), vec!["blog"]);
     let err = t.platform.destroy_app(&app("nope")).await.unwrap_err();

@@ -52,9 +52,19 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Mod
     .map_err(StoreError::from_write)
 }
 
+/// The account that authors what a deleted user wrote into other people's
+/// apps (releases, configs, builds, domains, certificates, TLS settings), so
+/// that history and app objects outlive their author. Its name cannot be
+/// registered (brackets are not username characters), it cannot log in, and
+/// no lookup by name or list returns it.
+pub const TOMBSTONE: &str = "[deleted]";
+
 /// Number of users (the first to register becomes admin).
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
-    Ok(user::Entity::find().count(db).await?)
+    Ok(user::Entity::find()
+        .filter(user::Column::Username.ne(TOMBSTONE))
+        .count(db)
+        .await?)
 }
 
 /// Looks a user up by name. A name no stored user can have (one with a NUL,
@@ -63,7 +73,7 @@ pub async fn by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<user::Model>, StoreError> {
-    if !can_name_something(username) {
+    if !can_name_something(username) || username == TOMBSTONE {
         return Ok(None);
     }
     Ok(user::Entity::find()
@@ -82,7 +92,9 @@ pub async fn list(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> Result<Page<user::Model>, StoreError> {
-    let q = user::Entity::find().order_by_asc(user::Column::Username);
+    let q = user::Entity::find()
+        .filter(user::Column::Username.ne(TOMBSTONE))
+        .order_by_asc(user::Column::Username);
     super::fetch_page(db, q, page).await
 }
 
@@ -179,10 +191,55 @@ pub async fn touch_login(db: &impl ConnectionTrait, id: i32) -> Result<(), Store
     Ok(())
 }
 
-/// Deletes a user; tokens, keys and collaborations go with it (cascade).
+/// Deletes a user. What they wrote into apps passes to [`TOMBSTONE`] first
+/// (the owner of an app is never deleted: the caller refuses that); tokens,
+/// keys and collaborations go with the user (cascade).
 pub async fn delete(db: &impl ConnectionTrait, id: i32) -> Result<(), StoreError> {
+    let tombstone = tombstone(db).await?;
+    let to = sea_orm::sea_query::Expr::value(tombstone);
+    macro_rules! hand_over {
+        ($($entity:ident),*) => {$(
+            crate::entities::$entity::Entity::update_many()
+                .col_expr(crate::entities::$entity::Column::OwnerId, to.clone())
+                .filter(crate::entities::$entity::Column::OwnerId.eq(id))
+                .exec(db)
+                .await?;
+        )*};
+    }
+    hand_over!(release, config, build, domain, certificate, tls);
     user::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
+}
+
+/// The [`TOMBSTONE`] account's id, creating it the first time.
+async fn tombstone(db: &impl ConnectionTrait) -> Result<i32, StoreError> {
+    let find = || {
+        user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Username.eq(TOMBSTONE))
+            .into_tuple::<i32>()
+    };
+    if let Some(id) = find().one(db).await? {
+        return Ok(id);
+    }
+    let made = user::ActiveModel {
+        username: Set(TOMBSTONE.to_owned()),
+        email: Set(String::new()),
+        first_name: Set(String::new()),
+        last_name: Set(String::new()),
+        password: Set("!".to_owned()),
+        is_superuser: Set(false),
+        is_staff: Set(false),
+        is_active: Set(false),
+        last_login: Set(None),
+        date_joined: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map_err(StoreError::from_write)?;
+    Ok(made.id)
 }
 
 /// Usernames for a set of ids, in one query, for list responses.
