@@ -265,3 +265,21 @@ dual_test!(a_cancelled_collaborator_leaves_the_app_as_it_was, |app| {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
 });
+
+dual_test!(parallel_first_registrations_make_one_admin, |app| {
+    let calls = (0..8).map(|i| {
+        app.call(
+            reqwest::Method::POST,
+            "/v2/auth/register/",
+            None,
+            Some(json!({"username": format!("racer{i}"), "password": "pw-racer"})),
+        )
+    });
+    let answers = futures::future::join_all(calls).await;
+    let admins = answers
+        .iter()
+        .inspect(|r| assert_eq!(r.status, 201, "{}", r.text))
+        .filter(|r| r.body["is_superuser"] == true)
+        .count();
+    assert_eq!(admins, 1, "exactly one first user");
+});

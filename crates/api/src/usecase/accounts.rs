@@ -155,9 +155,9 @@ pub async fn register(
         first_name: input.first_name.unwrap_or_default(),
         last_name: input.last_name.unwrap_or_default(),
         password_hash,
-        is_superuser: first,
+        is_superuser: false,
     };
-    users::create(&state.db, new).await.map_err(|e| match e {
+    users::register(&state.db, new).await.map_err(|e| match e {
         StoreError::Conflict(_) => {
             ApiError::field("username", "A user with that username already exists.")
         }

@@ -59,6 +59,33 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Mod
 /// no lookup by name or list returns it.
 pub const TOMBSTONE: &str = "[deleted]";
 
+/// Key of the PostgreSQL advisory lock that serialises registrations.
+const REGISTRATION_LOCK: i64 = 0x6472_7964_6f63_6b01;
+
+/// Registers a user, making them admin exactly when they are the first: the
+/// count and the insert happen under one lock (PostgreSQL: a transaction
+/// advisory lock; SQLite: the single writer connection the transaction
+/// holds), so parallel first registrations cannot make several admins.
+/// `new.is_superuser` is ignored.
+pub async fn register(
+    db: &DatabaseConnection,
+    mut new: NewUser,
+) -> Result<user::Model, StoreError> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [REGISTRATION_LOCK.into()],
+        ))
+        .await?;
+    }
+    new.is_superuser = count(&txn).await? == 0;
+    let row = create(&txn, new).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
 /// Number of users (the first to register becomes admin).
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(user::Entity::find()
