@@ -283,3 +283,53 @@ dual_test!(parallel_first_registrations_make_one_admin, |app| {
         .count();
     assert_eq!(admins, 1, "exactly one first user");
 });
+
+dual_test!(
+    certificate_lists_show_only_ones_own_paged_by_the_database,
+    |app| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let admin = app.user("root-admin").await;
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        for (token, owner, n) in [(&alice, "alice", 3), (&bob, "bob", 2)] {
+            for i in 0..n {
+                let stem = format!("{owner}{i}");
+                let host = format!("{stem}.example.org");
+                let (crt, key, _) =
+                    crate::domains_certs::gen_cert(dir.path(), &stem, &host, &[host.as_str()]);
+                let r = app
+                    .post(
+                        "/v2/certs",
+                        token,
+                        json!({"name": stem, "certificate": crt, "key": key}),
+                    )
+                    .await;
+                assert_eq!(r.status, 201, "{}", r.text);
+            }
+        }
+        let names = |r: &crate::harness::Res| -> Vec<String> {
+            r.body["results"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        let r = app.get("/v2/certs?limit=2", &alice).await;
+        assert_eq!(r.body["count"], 3, "{}", r.text);
+        assert_eq!(names(&r), ["alice0", "alice1"]);
+        let r = app.get("/v2/certs?limit=2&offset=2", &alice).await;
+        assert_eq!(names(&r), ["alice2"]);
+        let r = app.get("/v2/certs", &bob).await;
+        assert_eq!(
+            (r.body["count"].clone(), names(&r)),
+            (json!(2), vec!["bob0".to_owned(), "bob1".to_owned()])
+        );
+        assert!(!r.text.contains("PRIVATE KEY"), "no key material in a list");
+        let r = app.get("/v2/certs?offset=1&limit=3", &admin).await;
+        assert_eq!(r.body["count"], 5);
+        assert_eq!(names(&r), ["alice1", "alice2", "bob0"]);
+        assert_eq!(app.get("/v2/certs/alice0", &bob).await.status, 403);
+    }
+);

@@ -86,7 +86,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The database for plain reads: a separate read-only pool on SQLite, the same pool on PostgreSQL.
     pub read: DatabaseConnection,
-    /// Caps concurrent password hashing so logins cannot starve other requests of CPU.
+    /// Caps concurrent CPU-heavy work (password hashing, private key checks) so
+    /// it cannot starve other requests of CPU.
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Where releases are applied.
     pub platform: Arc<dyn Platform>,

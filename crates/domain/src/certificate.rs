@@ -25,6 +25,16 @@ use x509_parser::prelude::FromDer;
 use crate::name::DomainName;
 use crate::DomainError;
 
+/// Largest RSA modulus accepted: the consistency check's cost grows with
+/// the key's size, and a 65 536-bit key made it take minutes.
+pub const MAX_RSA_BITS: u32 = 8192;
+/// Most certificates in an uploaded chain.
+pub const MAX_CHAIN_LEN: usize = 10;
+/// Largest certificate chain PEM accepted, in bytes.
+pub const MAX_CHAIN_PEM: usize = 64 * 1024;
+/// Largest private key PEM accepted, in bytes (an 8192-bit RSA key is about 6.5 KiB).
+pub const MAX_KEY_PEM: usize = 16 * 1024;
+
 const CERTIFICATE_FIELD: &str = "certificate";
 const KEY_FIELD: &str = "key";
 const NO_CERTIFICATE: &str =
@@ -286,6 +296,14 @@ fn san_dns_names(cert: &X509Certificate<'_>) -> Result<Vec<String>, CertificateE
 
 /// Reads every `CERTIFICATE` block, keeping each one's DER; other PEM blocks are ignored.
 fn load_chain(pem: &str) -> Result<Vec<(X509, Vec<u8>)>, String> {
+    if pem.len() > MAX_CHAIN_PEM
+        || pem.matches("-----BEGIN CERTIFICATE-----").count() > MAX_CHAIN_LEN
+    {
+        return Err(format!(
+            "Could not load certificate: a chain may hold at most {MAX_CHAIN_LEN} certificates in {} KiB",
+            MAX_CHAIN_PEM / 1024
+        ));
+    }
     let certs = X509::stack_from_pem(pem.as_bytes())
         .map_err(|e| format!("Could not load certificate: {}", reasons(&e)))?;
     if certs.is_empty() {
@@ -304,6 +322,12 @@ fn load_chain(pem: &str) -> Result<Vec<(X509, Vec<u8>)>, String> {
 
 /// Loads an unencrypted RSA or EC private key and checks its consistency.
 fn load_key(pem: &str) -> Result<PKey<Private>, String> {
+    if pem.len() > MAX_KEY_PEM {
+        return Err(format!(
+            "Could not load private key: larger than {} KiB",
+            MAX_KEY_PEM / 1024
+        ));
+    }
     if !pem.contains("-----BEGIN ") || !pem.contains("PRIVATE KEY-----") {
         return Err(
             "Could not load private key: no PEM private key found (expected -----BEGIN PRIVATE KEY-----, -----BEGIN RSA PRIVATE KEY----- or -----BEGIN EC PRIVATE KEY-----)"
@@ -329,6 +353,11 @@ fn load_key(pem: &str) -> Result<PKey<Private>, String> {
             key_error(&e)
         }
     })?;
+    if key.id() == Id::RSA && key.bits() > MAX_RSA_BITS {
+        return Err(format!(
+            "Could not load private key: RSA keys larger than {MAX_RSA_BITS} bits are not accepted"
+        ));
+    }
     let consistent =
         match key.id() {
             Id::RSA => key.rsa().and_then(|rsa| rsa.check_key()).unwrap_or(false),

@@ -618,3 +618,56 @@ fn debug_never_shows_the_private_key() {
     }
     assert!(debug.contains("dbg.example.com"));
 }
+
+/// A private key with a `bits`-bit modulus and made-up factors: OpenSSL
+/// reads it at once, and its consistency check would then run for minutes.
+fn bogus_rsa_key(bits: i32) -> String {
+    use openssl::bn::BigNum;
+    use openssl::rsa::Rsa;
+    let big = |bits: i32| {
+        let mut n = BigNum::new().unwrap();
+        n.rand(bits, openssl::bn::MsbOption::ONE, true).unwrap();
+        n
+    };
+    let rsa = Rsa::from_private_components(
+        big(bits),
+        BigNum::from_u32(65_537).unwrap(),
+        big(bits - 1),
+        big(bits / 2),
+        big(bits / 2),
+        big(bits / 2 - 1),
+        big(bits / 2 - 1),
+        big(bits / 2 - 1),
+    )
+    .unwrap();
+    String::from_utf8(rsa.private_key_to_pem().unwrap()).unwrap()
+}
+
+#[test]
+fn oversized_keys_and_chains_are_refused_before_any_check() {
+    let d = Dir::new();
+    d.self_signed("big", RSA, "/CN=big.example.com", None);
+    let crt = d.read("big.crt");
+    for (bits, refusal) in [
+        (65_536, "larger than 16 KiB"),
+        (12_288, "larger than 8192 bits"),
+    ] {
+        let key = bogus_rsa_key(bits);
+        assert!(key.len() < 64 * 1024, "small enough for the body limit");
+        let fields = CertificateInfo::from_pem(&crt, &key)
+            .unwrap_err()
+            .into_fields();
+        assert!(
+            fields
+                .iter()
+                .any(|(f, m)| f == "key" && m.contains(refusal)),
+            "{bits}: {fields:?}"
+        );
+    }
+    let many = crt.repeat(11);
+    let err = CertificateInfo::from_pem(&many, &d.read("big.key")).unwrap_err();
+    assert!(err
+        .into_fields()
+        .iter()
+        .any(|(f, m)| f == "certificate" && m.contains("at most 10")),);
+}

@@ -1,8 +1,8 @@
 //! `/v2/certs`: TLS certificates and the domains they are attached to.
 //! The private key is stored but never part of any answer.
 
-use drydock_entity::entities::certificate;
-use drydock_entity::store::{certs, users};
+use drydock_entity::store::certs::{self, CertRow};
+use drydock_entity::store::users;
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -49,7 +49,7 @@ pub struct CertDto {
     pub updated: String,
 }
 
-async fn dto(st: &AppState, c: &certificate::Model) -> Result<CertDto, ApiError> {
+async fn dto(st: &AppState, c: &CertRow) -> Result<CertDto, ApiError> {
     let owner = users::by_id(&st.db, c.owner_id)
         .await?
         .map(|u| u.username)
@@ -107,30 +107,15 @@ impl CertsApi {
     async fn list(&self, req: &Request, auth: TokenAuth) -> ApiResult<Json<Paginated<CertDto>>> {
         let st = state(req)?;
         let page = page_request(req);
-        let all = certs::list(
-            &st.db,
-            drydock_entity::store::PageRequest {
-                offset: 0,
-                limit: u64::MAX >> 1,
-            },
-        )
-        .await
-        .map_err(ApiError::from)?;
-        let mine: Vec<_> = all
-            .items
-            .into_iter()
-            .filter(|c| uc::may_manage(&auth.0, c))
-            .collect();
-        let total = mine.len() as u64;
-        let mut rows = Vec::new();
-        for c in mine
-            .iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-        {
+        let owner = (!auth.0.is_admin()).then(|| auth.0.id());
+        let found = certs::list_visible(&st.read, owner, page)
+            .await
+            .map_err(ApiError::from)?;
+        let mut rows = Vec::with_capacity(found.items.len());
+        for c in &found.items {
             rows.push(dto(st, c).await?);
         }
-        Ok(Json(paginate(req, page, total, rows)))
+        Ok(Json(paginate(req, page, found.total, rows)))
     }
 
     /// Upload a certificate.
@@ -144,7 +129,7 @@ impl CertsApi {
         let st = state(req)?;
         let b = body.0;
         let cert = uc::create(st, &auth.0, b.name, b.certificate, b.key).await?;
-        Ok(CertCreated::Created(Json(dto(st, &cert).await?)))
+        Ok(CertCreated::Created(Json(dto(st, &(&cert).into()).await?)))
     }
 
     /// One certificate.
@@ -157,7 +142,7 @@ impl CertsApi {
     ) -> ApiResult<Json<CertDto>> {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
-        Ok(Json(dto(st, &cert).await?))
+        Ok(Json(dto(st, &(&cert).into()).await?))
     }
 
     /// Detach everywhere and delete.

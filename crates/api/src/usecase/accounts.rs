@@ -56,26 +56,9 @@ fn valid_email(e: &str) -> bool {
         && e.len() <= 254
 }
 
-/// Runs PBKDF2 on a blocking thread, at most `state.hashing` at a time: at
-/// 600 000 rounds a hash takes a while, and unbounded hashing would take every
-/// core from the requests that need none.
-async fn off_executor<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let _permit = state
-        .hashing
-        .acquire()
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
-}
-
 async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
     let iterations = state.settings.password_iterations;
-    off_executor(state, move || password::hash(&password, iterations)).await
+    super::cpu_bound(state, move || password::hash(&password, iterations)).await
 }
 
 async fn verify_password(
@@ -84,7 +67,7 @@ async fn verify_password(
     stored: String,
 ) -> Result<Verification, ApiError> {
     let iterations = state.settings.password_iterations;
-    off_executor(state, move || {
+    super::cpu_bound(state, move || {
         password::verify(&password, &stored, iterations)
     })
     .await

@@ -69,11 +69,13 @@ pub async fn create(
         certificate_pem.as_deref().unwrap_or_default(),
     )?;
     check_no_nul("key", key_pem.as_deref().unwrap_or_default())?;
-    let info = CertificateInfo::from_pem(
-        certificate_pem.as_deref().unwrap_or_default(),
-        key_pem.as_deref().unwrap_or_default(),
-    )
-    .map_err(|e| ApiError::Fields(e.into_fields()))?;
+    let (chain, key) = (
+        certificate_pem.unwrap_or_default(),
+        key_pem.unwrap_or_default(),
+    );
+    let info = super::cpu_bound(state, move || CertificateInfo::from_pem(&chain, &key))
+        .await?
+        .map_err(|e| ApiError::Fields(e.into_fields()))?;
     if certs::by_name(&state.db, name.as_str()).await?.is_some() {
         return Err(ApiError::field("name", NAME_TAKEN));
     }

@@ -19,6 +19,26 @@ pub mod tls;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Runs CPU-heavy work (PBKDF2, checking an uploaded private key) on a
+/// blocking thread, at most `state.hashing` at a time, so that no amount of
+/// it takes every core from the requests that need none.
+pub(crate) async fn cpu_bound<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// Timestamps as the reference prints them: `2026-11-22T07:34:04Z`.
 pub fn fmt_time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
