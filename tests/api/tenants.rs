@@ -333,3 +333,45 @@ dual_test!(
         assert_eq!(app.get("/v2/certs/alice0", &bob).await.status, 403);
     }
 );
+
+dual_test!(
+    nobody_claims_a_hostname_that_routes_to_another_tenant,
+    |app| {
+        let bob = app.user("bob").await;
+        let mallory = app.user("mallory").await;
+        app.app(&bob, "shop").await;
+        app.app(&mallory, "evil").await;
+        let before = app.sim.commands().len();
+        // The test servers' platform domain is example.test.
+        for host in [
+            "shop.example.test",
+            "x.shop.example.test",
+            "newapp.example.test",
+            "example.test",
+            "*.example.test",
+            "*.test",
+            "*.com",
+            "*.co.uk",
+        ] {
+            let r = app
+                .post("/v2/apps/evil/domains", &mallory, json!({"domain": host}))
+                .await;
+            assert_eq!(r.status, 400, "{host}: {}", r.text);
+            assert!(r.body["domain"][0].is_string(), "{}", r.text);
+        }
+        assert_eq!(app.sim.commands().len(), before, "nothing reached Dokku");
+        for host in [
+            "evil.example.test",
+            "api.evil.example.test",
+            "*.evil.example.test",
+            "*.mallory.org",
+        ] {
+            let r = app
+                .post("/v2/apps/evil/domains", &mallory, json!({"domain": host}))
+                .await;
+            assert_eq!(r.status, 201, "{host}: {}", r.text);
+        }
+        let shop = app.dokku().app("shop").cloned().expect("shop");
+        assert!(shop.domains.is_empty(), "{:?}", shop.domains);
+    }
+);

@@ -19,6 +19,41 @@ pub fn is_default(app: &app::Model, name: &str) -> bool {
     !name.contains('.') && name == app.name
 }
 
+/// Why `app` may not claim hostname `host`, if it may not. Names at or under
+/// the platform domain are the platform's: every app is served at
+/// `<app>.<platform domain>`, so an app may claim only its own host and the
+/// names under it. A wildcard may cover neither the platform domain nor a
+/// public suffix (`*.com`, `*.co.uk`): nginx lets a wildcard match any depth,
+/// so either would catch names that belong to other tenants.
+fn claim_refusal(platform_domain: &str, app: &str, host: &str) -> Option<String> {
+    let platform = platform_domain.trim_end_matches('.').to_ascii_lowercase();
+    let own = format!("{app}.{platform}");
+    let at_or_under = |h: &str, parent: &str| {
+        h == parent
+            || h.strip_suffix(parent)
+                .is_some_and(|head| head.ends_with('.'))
+    };
+    let base = host.strip_prefix("*.");
+    let name = base.unwrap_or(host);
+    if at_or_under(name, &platform) && !(at_or_under(name, &own) && name != platform) {
+        return Some(format!(
+            "Names under {platform} belong to the platform: this app may use only {own} and names under it"
+        ));
+    }
+    let base = base?;
+    if at_or_under(&platform, base) {
+        return Some(format!(
+            "*.{base} would also cover {platform}, where every app has its name"
+        ));
+    }
+    if psl::suffix_str(base) == Some(base) {
+        return Some(format!(
+            "*.{base} covers a public suffix: a wildcard needs a domain of your own (e.g. *.example.{base})"
+        ));
+    }
+    None
+}
+
 /// Adds a domain to the app and routes it on Dokku.
 pub async fn add(
     state: &AppState,
@@ -27,6 +62,9 @@ pub async fn add(
     raw: &str,
 ) -> Result<domain::Model, ApiError> {
     let name = DomainName::parse(raw)?;
+    if let Some(why) = claim_refusal(&state.settings.platform_domain, &app.name, name.as_str()) {
+        return Err(ApiError::field("domain", &why));
+    }
     let app_name = AppName::parse(&app.name)?;
     with_app_lock(state, &app.name, app.id, async || {
         let row = domains::insert(&state.db, app.id, caller.id(), name.as_str())
@@ -91,4 +129,39 @@ pub async fn remove(
         Ok(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::claim_refusal;
+
+    #[test]
+    fn only_ones_own_names_under_the_platform_and_no_wildcards_over_others() {
+        let refused = |host: &str| claim_refusal("apps.example.com", "shop", host);
+        for ok in [
+            "shop.apps.example.com",
+            "api.shop.apps.example.com",
+            "*.shop.apps.example.com",
+            "www.shop.example.org",
+            "*.shop.example.org",
+            "*.example.co.uk",
+            "example.com",
+            "xapps.example.com",
+        ] {
+            assert_eq!(refused(ok), None, "{ok}");
+        }
+        for bad in [
+            "blog.apps.example.com",
+            "x.blog.apps.example.com",
+            "apps.example.com",
+            "*.apps.example.com",
+            "*.example.com",
+            "*.com",
+            "*.co.uk",
+            "*.local",
+            "*.shopapps.example.com.apps.example.com",
+        ] {
+            assert!(refused(bad).is_some(), "{bad}");
+        }
+    }
 }
