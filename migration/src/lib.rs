@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261201_000002_key_sha256;
+mod m20261201_000003_app_needs_reapply;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261201_000002_key_sha256::Migration),
+            Box::new(m20261201_000003_app_needs_reapply::Migration),
         ]
     }
 }

@@ -618,3 +618,82 @@ crash_test!(
     Write::Build,
     Outcome::Fails
 );
+
+/// v4's config reaches Dokku, then the daemon dies mid-reply: v4 is failed
+/// and the client answered at once, and the re-apply of v3 runs in the
+/// background. The server is SIGKILLed while that re-apply is held in the
+/// daemon, which then fails it: Dokku keeps v4's config. The next start must
+/// see that the re-apply is still owed, and make it.
+async fn crash_during_restore(backend: Backend) {
+    let mut site = Site::new(backend).await;
+    let first = site.start().await;
+    let alice = site.alice(&first).await;
+    site.app_at_v3(&first, &alice, APP).await;
+
+    let before = count(&site.sim, "config:unset");
+    site.sim.set_fault(Fault::DieNext {
+        count: 2,
+        prefix: Some("config:".into()),
+    });
+    let r = site
+        .call(
+            &first,
+            Method::POST,
+            &format!("/v2/apps/{APP}/config"),
+            Some(&alice),
+            Some(json!({"values": {"B": "failed release"}})),
+        )
+        .await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    site.sim.set_fault(Fault::HangOn {
+        prefix: "config:unset".into(),
+        duration: HELD,
+    });
+    site.wait_for_command("config:unset", before).await;
+    assert_eq!(
+        site.sim.state().app(APP).unwrap().config["B"],
+        "failed release",
+        "Dokku holds the failed release's config while the re-apply is held"
+    );
+    first.kill();
+    site.sim.set_fault(Fault::FailNext {
+        count: 1,
+        prefix: Some("config:unset".into()),
+        message: "the host went down".into(),
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    site.sim.clear_fault();
+    assert!(site.sim.state().app(APP).unwrap().config.contains_key("B"));
+
+    let second = site.start().await;
+    let alice = site.login(&second).await;
+    assert_eq!(
+        agreed(&site, &second, &alice, APP).await,
+        3,
+        "{}",
+        second.logs()
+    );
+    assert!(!site.sim.state().app(APP).unwrap().config.contains_key("B"));
+    let db = site.db().await;
+    assert!(
+        !apps::by_name(&db, APP)
+            .await
+            .unwrap()
+            .unwrap()
+            .needs_reapply
+    );
+}
+
+mod killed_while_restoring_the_previous_release {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        crash_during_restore(Backend::Postgres).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        crash_during_restore(Backend::Sqlite).await
+    }
+}

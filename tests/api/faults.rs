@@ -313,7 +313,7 @@ pg_test!(socket_missing, |app| {
     assert_eq!(r.body, json!({"detail": message}));
     assert_failed(&app, &alice, 4, &message).await;
     assert_config_is_v3(&app, &alice).await;
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
 
     // The daemon starts again and re-creates its socket.
     app.sim.clear_fault();
@@ -336,7 +336,7 @@ pg_test!(connection_refused, |app| {
     assert_eq!(r.body, json!({"detail": message}));
     assert_failed(&app, &alice, 4, &message).await;
     assert_config_is_v3(&app, &alice).await;
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
     assert_eq!(
         app.sim.commands().len(),
         commands_before,
@@ -363,7 +363,7 @@ pg_test!(daemon_hangs_past_the_command_timeout, |app| {
     assert_failed(&app, &alice, 4, &message).await;
     assert_config_is_v3(&app, &alice).await;
     // The daemon still holds the `config:set`: Dokku has not changed yet.
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
     assert!(app
         .sim
         .commands()
@@ -400,7 +400,7 @@ pg_test!(daemon_fails_the_deploy, |app| {
     // B had reached Dokku's environment before the restart failed; v3 was
     // re-applied within the same request, from a fresh read of Dokku's state
     // and with a new deploy of its archive.
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
     assert_eq!(app.dokku().app(APP).unwrap().deploy_count, deploys + 1);
 
     assert_recovers(&app, &alice, 4).await;
@@ -467,7 +467,7 @@ pg_test!(daemon_replies_garbage, |app| {
         "{exception}"
     );
     assert_config_is_v3(&app, &alice).await;
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
     assert_eq!(
         app.dokku(),
         before,
@@ -508,7 +508,7 @@ pg_test!(daemon_dies_mid_reply_once, |app| {
         before.deploy_count + 1,
         "then v3 was deployed again"
     );
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
 
     assert_recovers(&app, &alice, 4).await;
 });
@@ -555,7 +555,7 @@ pg_test!(daemon_recovers, |app| {
     }
     // Reads never need Dokku.
     assert_config_is_v3(&app, &alice).await;
-    assert_eq!(assert_agreed(&app, &alice).await, 3);
+    assert_eq!(eventually_agreed(&app, &alice).await, 3);
 
     // The daemon comes back; the same Drydock process carries on.
     app.sim.clear_fault();

@@ -15,7 +15,8 @@ use crate::state::AppState;
 
 /// Settles releases left `pending` by a crash: one the platform already runs is
 /// marked `succeeded`; any other is marked `failed` and the app's current
-/// release is applied again. Returns one line per change. An app that cannot
+/// release is applied again. Then re-applies the current release of apps
+/// still owed one after a failed release (`needs_reapply`). Returns one line per change. An app that cannot
 /// be settled (Dokku unreachable, or the app missing there) keeps its release
 /// pending and does not stop the others from being settled; the first such
 /// error is returned after every app was tried (the changes made are logged).
@@ -40,7 +41,7 @@ async fn settle(state: &AppState, cutoff: Option<DateTime<Utc>>) -> Result<Vec<S
         .filter(|p| cutoff.is_none_or(|c| p.created < c))
         .collect();
     if pending.is_empty() {
-        return Ok(Vec::new());
+        return settle_owed_reapplies(state, Vec::new(), None).await;
     }
     let by_id: HashMap<i32, app::Model> = apps::all(&state.db)
         .await?
@@ -69,6 +70,48 @@ async fn settle(state: &AppState, cutoff: Option<DateTime<Utc>>) -> Result<Vec<S
             Ok(lines) => report.extend(lines),
             Err(e) => {
                 tracing::warn!(app = %app.name, version = p.version, error = %e, "could not settle an interrupted release; it stays pending");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    settle_owed_reapplies(state, report, first_error).await
+}
+
+/// Re-applies the current release of every app that is owed one (a release
+/// failed and the process stopped before putting the previous one back), then
+/// reports: `report` so far and the first error, this pass's included.
+async fn settle_owed_reapplies(
+    state: &AppState,
+    mut report: Vec<String>,
+    mut first_error: Option<ApiError>,
+) -> Result<Vec<String>, ApiError> {
+    for app in apps::needing_reapply(&state.db).await? {
+        let done = with_app_lock(state, &app.name, app.id, async || {
+            let Some(now) = apps::by_name(&state.db, &app.name).await? else {
+                return Ok(None);
+            };
+            let (true, Some(v)) = (now.needs_reapply, now.current_version) else {
+                return Ok(None);
+            };
+            let Some(cur) = releases::by_version(&state.db, now.id, v).await? else {
+                return Ok(None);
+            };
+            let spec = rel::spec_for(state, &now.name, &cur).await?;
+            state
+                .platform
+                .apply_release(&AppName::parse(&now.name)?, &spec)
+                .await?;
+            apps::set_needs_reapply(&state.db, now.id, false).await?;
+            Ok(Some(format!(
+                "{}: re-applied v{v} after a failed release",
+                now.name
+            )))
+        })
+        .await;
+        match done {
+            Ok(line) => report.extend(line),
+            Err(e) => {
+                tracing::warn!(app = %app.name, error = %e, "could not re-apply the current release after a failed one");
                 first_error.get_or_insert(e);
             }
         }
@@ -165,6 +208,7 @@ async fn reapply_one(
         if let Some(cur) = releases::by_version(&state.db, app.id, v).await? {
             let spec = rel::spec_for(state, &app.name, &cur).await?;
             state.platform.apply_release(&name, &spec).await?;
+            apps::set_needs_reapply(&state.db, app.id, false).await?;
             lines.push(format!("{}: applied v{v}", app.name));
             if spec.image.is_some() {
                 rel::rescale(state, app, &spec.procfile, false).await?;

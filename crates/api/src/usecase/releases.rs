@@ -165,6 +165,7 @@ pub async fn record_applied(
         }
         Outcome::Failed(why) => {
             releases::set_state(&txn, row.id, releases::FAILED, exception).await?;
+            apps::set_needs_reapply(&txn, app.id, true).await?;
             events::record(&txn, app.id, &format!("release v{version} failed: {why}")).await?;
         }
     }
@@ -261,17 +262,23 @@ pub async fn apply(
                 &format!("release v{} failed: {e}", rel.version),
             )
             .await?;
+            apps::set_needs_reapply(&txn, app.id, true).await?;
             txn.commit().await.map_err(StoreError::from)?;
-            restore_previous(state, app, &name, rel.version).await;
+            restore_in_background(state, app, rel.version);
             Err(e.into())
         }
     }
 }
 
 /// Re-applies the app's current release in the background, under the app's
-/// lock, after release `failed` was run by the platform itself and failed (a
-/// `git push` whose deploy Dokku could not finish may leave the new image
-/// tagged as the app's latest). Skipped once a newer release exists.
+/// lock, after release `failed` could not be applied or (a `git push`) was
+/// run by the platform itself and failed. After a lost reply or a timeout
+/// Dokku may have run part of the failed release (a timeout never cancels a
+/// command there), and a failed push may have left its image tagged as the
+/// app's latest. The client is answered at once; the caller has recorded
+/// `needs_reapply` in the same transaction as the failure, so a crash before
+/// the re-apply is mended by start-up settling. Transient errors are retried;
+/// the work stops once a newer release exists.
 pub fn restore_in_background(state: &AppState, app: &app::Model, failed: i32) {
     let (Some(v), Ok(name)) = (app.current_version, AppName::parse(&app.name)) else {
         return;
@@ -283,30 +290,6 @@ pub fn restore_in_background(state: &AppState, app: &app::Model, failed: i32) {
 const RESTORE_RETRY_FIRST: Duration = Duration::from_millis(500);
 /// Longest pause between two retries of a re-apply.
 const RESTORE_RETRY_MAX: Duration = Duration::from_secs(30);
-
-/// Re-applies the app's current release after release `failed` could not be
-/// applied. If that fails too, keeps retrying in the background: after a lost
-/// reply or a timeout Dokku may have run part of the failed release (a timeout
-/// never cancels a command there, and a held command runs when the daemon
-/// wakes up), and nothing else would put it back until the next release.
-async fn restore_previous(state: &AppState, app: &app::Model, name: &AppName, failed: i32) {
-    let Some(v) = app.current_version else { return };
-    let Err(e) = reapply(state, app, name, v).await else {
-        return;
-    };
-    if transient(&e) {
-        tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; retrying in the background");
-        tokio::spawn(retry_restore(
-            state.clone(),
-            app.clone(),
-            name.clone(),
-            v,
-            failed,
-        ));
-    } else {
-        tracing::error!(app = %app.name, version = v, error = %e, "could not re-apply the previous release; run `drydock reconcile --reapply`");
-    }
-}
 
 /// Whether an error may go away by itself (Dokku or the database unreachable,
 /// a garbled reply), so that trying again later makes sense.
@@ -338,7 +321,7 @@ async fn reapply(
 /// was written (its apply reads Dokku's state afresh and its own failure
 /// handling takes over).
 async fn retry_restore(state: AppState, app: app::Model, name: AppName, v: i32, failed: i32) {
-    let mut pause = RESTORE_RETRY_FIRST;
+    let mut pause = Duration::ZERO;
     loop {
         tokio::time::sleep(pause).await;
         let attempt = super::lock::with_app_lock(&state, &app.name, app.id, async || {
@@ -349,7 +332,9 @@ async fn retry_restore(state: AppState, app: app::Model, name: AppName, v: i32, 
                         && now.current_version == Some(v)
                         && now.last_version == failed =>
                 {
-                    reapply(&state, &now, &name, v).await.map(|()| true)
+                    reapply(&state, &now, &name, v).await?;
+                    apps::set_needs_reapply(&state.db, now.id, false).await?;
+                    Ok(true)
                 }
                 _ => Ok(false),
             }
@@ -369,7 +354,7 @@ async fn retry_restore(state: AppState, app: app::Model, name: AppName, v: i32, 
                 return;
             }
             Err(e) => {
-                pause = (pause * 2).min(RESTORE_RETRY_MAX);
+                pause = (pause * 2).clamp(RESTORE_RETRY_FIRST, RESTORE_RETRY_MAX);
                 tracing::warn!(app = %app.name, version = v, error = %e, retry_in = ?pause, "could not re-apply the previous release yet");
             }
         }

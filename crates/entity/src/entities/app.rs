@@ -21,6 +21,9 @@ pub struct Model {
     pub current_version: Option<i32>,
     /// The highest version ever allocated; versions are never reused.
     pub last_version: i32,
+    /// Dokku may not run the current release (one failed after it, and it
+    /// has not been re-applied since): start-up settling re-applies it.
+    pub needs_reapply: bool,
     pub created: DateTimeUtc,
     pub updated: DateTimeUtc,
 }

@@ -167,7 +167,8 @@ pub async fn next_version(db: &impl ConnectionTrait, app: &app::Model) -> Result
     Ok(version)
 }
 
-/// Moves the current-release pointer.
+/// Moves the current-release pointer to a release the platform now runs
+/// (which also settles any re-apply still owed).
 pub async fn set_current(
     db: &impl ConnectionTrait,
     id: i32,
@@ -177,6 +178,7 @@ pub async fn set_current(
     app::ActiveModel {
         id: Set(id),
         current_version: Set(Some(version)),
+        needs_reapply: Set(false),
         procfile: Set(serde_json::to_string(procfile)?),
         updated: Set(Utc::now()),
         ..Default::default()
@@ -184,6 +186,33 @@ pub async fn set_current(
     .update(db)
     .await?;
     Ok(())
+}
+
+/// Records whether the platform may hold something other than the app's
+/// current release (see [`app::Model::needs_reapply`]).
+pub async fn set_needs_reapply(
+    db: &impl ConnectionTrait,
+    id: i32,
+    needed: bool,
+) -> Result<(), StoreError> {
+    app::Entity::update_many()
+        .col_expr(
+            app::Column::NeedsReapply,
+            sea_orm::sea_query::Expr::value(needed),
+        )
+        .filter(app::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Apps whose current release is owed a re-apply, by name.
+pub async fn needing_reapply(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreError> {
+    Ok(app::Entity::find()
+        .filter(app::Column::NeedsReapply.eq(true))
+        .order_by_asc(app::Column::Name)
+        .all(db)
+        .await?)
 }
 
 /// The stored scale, process type → count.
