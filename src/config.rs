@@ -133,6 +133,12 @@ pub struct ServeArgs {
     /// Seconds a one-off `run` may take.
     #[arg(long, env = "DRYDOCK_RUN_TIMEOUT", default_value_t = 600)]
     pub run_timeout: u64,
+    /// One-off commands one user may run at once.
+    #[arg(long, env = "DRYDOCK_RUN_PER_USER", default_value_t = 2)]
+    pub run_per_user: usize,
+    /// One-off commands the whole server may run at once.
+    #[arg(long, env = "DRYDOCK_RUN_CONCURRENCY", default_value_t = 8)]
+    pub run_concurrency: usize,
     /// Largest request body, in bytes.
     #[arg(long, env = "DRYDOCK_MAX_BODY_BYTES", default_value_t = 512 * 1024)]
     pub max_body_bytes: usize,
@@ -190,6 +196,10 @@ impl ServeArgs {
             },
             client_ip_header: self.client_ip_header.clone(),
             builder_key: self.builder_key.clone(),
+            run_limits: drydock_api::run_slots::RunLimits {
+                per_user: self.run_per_user,
+                total: self.run_concurrency,
+            },
             ..Settings::default()
         }
     }
@@ -222,6 +232,8 @@ const KNOWN_ENV: &[&str] = &[
     "DRYDOCK_PASSWORD_ITERATIONS",
     "DRYDOCK_MAX_SCALE",
     "DRYDOCK_RUN_TIMEOUT",
+    "DRYDOCK_RUN_PER_USER",
+    "DRYDOCK_RUN_CONCURRENCY",
     "DRYDOCK_LOG_FORMAT",
 ];
 

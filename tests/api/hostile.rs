@@ -353,7 +353,7 @@ fn assert_daemon_lines_clean(app: &TestApp) {
         let mut after_e = false;
         for (j, w) in words.iter().enumerate() {
             let run_script = *w == RUN_SCRIPT
-                && command == "run"
+                && command == "run:detached"
                 && j >= 2
                 && words[j - 2] == "sh"
                 && words[j - 1] == "-c"

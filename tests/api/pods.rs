@@ -236,7 +236,7 @@ dual_test!(run_hostile_commands_exactly, |app| {
         let sent = &app.sim.commands()[before..];
         assert_eq!(
             sent.iter()
-                .filter(|c| c.split_whitespace().any(|w| w == "run"))
+                .filter(|c| c.split_whitespace().any(|w| w == "run:detached"))
                 .count(),
             1,
             "{cmd:?}: {sent:?}"

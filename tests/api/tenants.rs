@@ -375,3 +375,86 @@ dual_test!(
         assert!(shop.domains.is_empty(), "{:?}", shop.domains);
     }
 );
+
+/// A server whose quick Dokku commands give up after 2 s.
+async fn quick_timeouts(backend: crate::harness::Backend) -> crate::harness::TestApp {
+    crate::harness::TestApp::spawn_with_daemon(
+        backend,
+        |_| {},
+        |d| d.command_timeout = std::time::Duration::from_secs(2),
+    )
+    .await
+}
+
+async fn one_run_does_not_freeze_the_others(app: crate::harness::TestApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.app(&alice, "slow").await;
+    app.app(&bob, "other").await;
+    let r = app
+        .post("/v2/apps/slow/builds", &alice, json!({"image": "img:1"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let long = app.post("/v2/apps/slow/run", &alice, json!({"command": "sleep 5"}));
+    let others = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // Alice may run two at once, not three.
+        let second = app.post("/v2/apps/slow/run", &alice, json!({"command": "sleep 3"}));
+        let third = async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            app.post("/v2/apps/slow/run", &alice, json!({"command": "echo hi"}))
+                .await
+        };
+        let change = async {
+            app.post("/v2/apps/other/config", &bob, json!({"values": {"A": "1"}}))
+                .await
+        };
+        tokio::join!(second, third, change)
+    };
+    let (long, (second, third, change)) = tokio::join!(long, others);
+    assert_eq!(
+        change.status, 201,
+        "bob's change waited for alice's run: {}",
+        change.text
+    );
+    assert_eq!(third.status, 429, "{}", third.text);
+    assert!(third.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("one-off commands"));
+    for r in [&long, &second] {
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["exit_code"], 0);
+    }
+    assert!(
+        app.dokku().app("slow").expect("slow").detached.is_empty(),
+        "containers stopped"
+    );
+    let r = app
+        .post(
+            "/v2/apps/slow/run",
+            &alice,
+            json!({"command": "echo again"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["output"].clone()),
+        (200, json!("again\n"))
+    );
+}
+
+mod a_long_run_does_not_freeze_other_tenants {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        one_run_does_not_freeze_the_others(quick_timeouts(crate::harness::Backend::Sqlite).await)
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        one_run_does_not_freeze_the_others(quick_timeouts(crate::harness::Backend::Postgres).await)
+            .await
+    }
+}

@@ -9,6 +9,7 @@ pub mod login_limit;
 pub mod middleware;
 pub mod pagination;
 pub mod resources;
+pub mod run_slots;
 pub mod server;
 pub mod state;
 pub mod usecase;

@@ -10,6 +10,7 @@ use drydock_entity::sea_orm::DatabaseConnection;
 use drydock_entity::store::connect::Databases;
 
 use crate::login_limit::{LoginLimitSettings, LoginLimiter};
+use crate::run_slots::{RunLimits, RunSlots};
 
 /// Who may register accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +57,8 @@ pub struct Settings {
     pub client_ip_header: Option<String>,
     /// The key that opens the builder hooks (`/v2/hooks/…`); `None` closes them.
     pub builder_key: Option<BuilderKey>,
+    /// One-off commands allowed at once, per user and in all.
+    pub run_limits: RunLimits,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             login_limits: LoginLimitSettings::default(),
             client_ip_header: None,
             builder_key: None,
+            run_limits: RunLimits::default(),
         }
     }
 }
@@ -97,6 +101,8 @@ pub struct AppState {
     pub app_locks: AppLocks,
     /// Failed-login counters.
     pub login_limiter: Arc<LoginLimiter>,
+    /// One-off commands running now.
+    pub run_slots: RunSlots,
 }
 
 impl AppState {
@@ -109,6 +115,7 @@ impl AppState {
             hashing: Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))),
             platform,
             login_limiter: Arc::new(LoginLimiter::new(settings.login_limits)),
+            run_slots: RunSlots::new(settings.run_limits),
             settings: Arc::new(settings),
             app_locks: AppLocks::default(),
         }

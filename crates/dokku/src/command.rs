@@ -30,7 +30,7 @@ use std::fmt;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use drydock_domain::limits::{CpuLimit, MemoryLimit};
-use drydock_domain::name::{AppName, ConfigKey, DomainName, ProcessType, SshKeyName};
+use drydock_domain::name::{AppName, ConfigKey, DomainName, PodName, ProcessType, SshKeyName};
 use drydock_domain::platform::PlatformError;
 use thiserror::Error;
 
@@ -161,6 +161,11 @@ impl Command {
     /// Adds an ssh key name.
     pub fn ssh_key_name(self, n: &SshKeyName) -> Self {
         self.value("ssh key name", n.as_str())
+    }
+
+    /// Adds a container name (`run:logs --container`, `run:stop --container`).
+    pub fn container(self, name: &PodName) -> Self {
+        self.value("container name", name.as_str())
     }
 
     /// Adds a bare config key (`config:unset`).

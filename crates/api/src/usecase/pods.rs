@@ -8,12 +8,14 @@ use drydock_domain::text::check_no_nul;
 use drydock_domain::{procfile, DomainError};
 use drydock_entity::entities::app;
 use drydock_entity::store::{apps, events};
+use poem::http::StatusCode;
 use serde_json::Value;
 
 use super::lock::with_app_lock;
 use super::releases;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::run_slots::Full;
 use crate::state::AppState;
 
 /// The longest one-off command, in bytes: like a config value, it travels
@@ -216,6 +218,20 @@ pub async fn run(
         ));
     }
     current_types(state, app).await?;
+    let _slot = state.run_slots.take(caller.id()).map_err(|full| {
+        let message = match full {
+            Full::User(n) => {
+                format!("You already have {n} one-off commands running; wait for one to finish")
+            }
+            Full::Server(n) => format!(
+                "{n} one-off commands are running on this server; try again when one has finished"
+            ),
+        };
+        ApiError::Request {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            message,
+        }
+    })?;
     let name = AppName::parse(&app.name)?;
     events::record(
         &state.db,

@@ -37,7 +37,7 @@ use tokio::task::JoinHandle;
 
 pub use fault::Fault;
 pub use state::{
-    SimApp, SimCert, SimContainer, SimDeploy, SimLogLine, SimRun, SimSshKey, SimState,
+    SimApp, SimCert, SimContainer, SimDeploy, SimDetached, SimLogLine, SimRun, SimSshKey, SimState,
 };
 
 use server::Shared;

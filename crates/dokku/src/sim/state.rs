@@ -53,6 +53,8 @@ pub struct SimApp {
     pub restarts: u32,
     /// One-off commands, in order.
     pub runs: Vec<SimRun>,
+    /// Detached one-off containers (`run:detached`) not yet stopped, by name.
+    pub detached: BTreeMap<String, SimDetached>,
     /// Container log lines, in order of writing.
     pub logs: Vec<SimLogLine>,
 }
@@ -148,6 +150,19 @@ pub struct SimRun {
     pub command: Option<String>,
     /// The exit status the sim produced.
     pub exit_code: i32,
+}
+
+/// A container started by `run:detached`: its output appears when the
+/// command is done; it stays (so its logs can be read) until `run:stop`,
+/// unless it was killed at its TTL, when `--rm` removed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimDetached {
+    /// Everything the container prints.
+    pub output: String,
+    /// When that output is there to read.
+    pub ready_at: DateTime<Utc>,
+    /// When the container is gone (killed at its TTL), if it is.
+    pub gone_at: Option<DateTime<Utc>>,
 }
 
 /// One line of container log output.

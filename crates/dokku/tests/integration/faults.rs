@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use drydock_dokku::sim::{Fault, Sim, SimOptions};
 use drydock_dokku::DokkuPlatform;
-use drydock_domain::platform::{Platform, PlatformError};
+use drydock_domain::platform::{Platform, PlatformError, RestartTarget};
 
 use crate::harness::{app, release, settings, Raw, TestEnv};
 
@@ -192,15 +192,55 @@ async fn commands_wait_for_the_global_lock() {
         .apply_release(&shop, &release(1, Some("shop:1"), &[]))
         .await
         .unwrap();
-    // A slow `run` on another connection holds the daemon lock.
-    let slow = DokkuPlatform::new(settings(&t.dir));
-    let run = tokio::spawn(async move {
-        slow.run(&app("shop"), "sleep 1", Duration::from_secs(5))
-            .await
+    // A slow restart on another connection holds the daemon lock.
+    t.sim.set_fault(Fault::HangOn {
+        prefix: "ps:restart".into(),
+        duration: Duration::from_secs(1),
     });
+    let slow = DokkuPlatform::new(settings(&t.dir));
+    let restart =
+        tokio::spawn(async move { slow.restart(&app("shop"), &RestartTarget::All).await });
     tokio::time::sleep(Duration::from_millis(100)).await;
     unavailable(t.platform.list_apps().await);
     t.platform.ping().await.unwrap(); // the daemon's built-ins take no lock
-    assert_eq!(run.await.unwrap().unwrap().exit_code, 0);
+    restart.await.unwrap().unwrap();
     assert!(t.platform.list_apps().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_long_run_does_not_hold_the_lock() {
+    let t = TestEnv::start_with(|s| s.command_timeout = Duration::from_millis(400)).await;
+    let shop = app("shop");
+    t.platform.create_app(&shop).await.unwrap();
+    t.platform
+        .apply_release(&shop, &release(1, Some("shop:1"), &[]))
+        .await
+        .unwrap();
+    let slow = DokkuPlatform::new(settings(&t.dir));
+    let run = tokio::spawn(async move {
+        slow.run(&app("shop"), "sleep 2", Duration::from_secs(5))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // While the command runs, everyone else's commands go through.
+    for _ in 0..5 {
+        assert!(t.platform.list_apps().await.is_ok());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let out = run.await.unwrap().unwrap();
+    assert_eq!(out.exit_code, 0);
+    let words: Vec<String> = t
+        .sim
+        .commands()
+        .iter()
+        .filter(|c| c.starts_with("run"))
+        .map(|c| c.split(' ').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(words.first().map(String::as_str), Some("run:detached"));
+    assert!(words.iter().any(|w| w == "run:logs"));
+    assert_eq!(words.last().map(String::as_str), Some("run:stop"));
+    assert!(
+        t.sim.state().apps["shop"].detached.is_empty(),
+        "the container was stopped (and removed)"
+    );
 }

@@ -39,7 +39,9 @@ pub const PLATFORM_COMMANDS: &[&str] = &[
     "resource:limit",
     "resource:limit-clear",
     "resource:report",
-    "run",
+    "run:detached",
+    "run:logs",
+    "run:stop",
     "ssh-keys:add",
     "ssh-keys:remove",
 ];

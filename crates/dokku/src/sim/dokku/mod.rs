@@ -49,6 +49,9 @@ pub const COMMANDS: &[&str] = &[
     "resource:limit-clear",
     "resource:report",
     "run",
+    "run:detached",
+    "run:logs",
+    "run:stop",
     "ssh-keys:add",
     "ssh-keys:remove",
 ];
@@ -171,6 +174,9 @@ pub fn execute(
         "ps:inspect" => ps::inspect(state, &args),
         "logs" => ps::logs(state, &args),
         "run" => run::run(state, &args),
+        "run:detached" => run::detached(state, &ctx, &args),
+        "run:logs" => run::logs(state, &ctx, &args),
+        "run:stop" => run::stop(state, &args),
         other => Err(fail(format!("`{other}` is not a dokku command."))),
     };
     result.unwrap_or_else(|e| e)

@@ -13,6 +13,13 @@
 //! killed with status 137). Anything else answers `sh: 1: WORD: not found`
 //! with status 127. This is deterministic on purpose: tests check what was
 //! sent, not what a shell would print.
+//!
+//! `run:detached` answers the container's name at once (as Dokku prints it
+//! with `--rm`); the command's output appears in `run:logs --container NAME`
+//! once its time has passed, and the container stays until `run:stop` (the
+//! wrapper lingers after its marker), unless the TTL killed it, in which
+//! case `--rm` has removed it and `run:logs` answers Docker's "No such
+//! container". Those commands take the daemon lock only for their reply.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,14 +27,25 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use super::{app_mut, fail, Outcome, Res};
+use super::{app_mut, fail, options, Ctx, Outcome, Res};
 use crate::platform::{EXIT_MARKER, RUN_SCRIPT, RUN_WRAPPER};
-use crate::sim::state::{SimRun, SimState};
+use crate::sim::state::SimApp;
+use crate::sim::state::{SimDetached, SimRun, SimState};
 
 /// The largest `seq` the sim prints, to keep replies bounded.
 const MAX_SEQ: u64 = 1_000_000;
 
-pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
+/// A parsed `run`/`run:detached` invocation, "executed"; `killed` when the
+/// command outlived `--ttl-seconds`.
+struct Invocation {
+    app: String,
+    output: String,
+    status: i32,
+    delay: Option<Duration>,
+    killed: bool,
+}
+
+fn invoke(state: &mut SimState, args: &[String]) -> Result<Invocation, Outcome> {
     let mut env = BTreeMap::new();
     let mut ttl: Option<f64> = None;
     let mut i = 0;
@@ -71,6 +89,7 @@ pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
         _ => argv.join(" "),
     };
     let (mut output, code, delay) = execute(&script, ttl);
+    let killed = code == 137;
     let status = if wrapped {
         output.push_str(&format!("\n{EXIT_MARKER}{code}\n"));
         0
@@ -83,11 +102,101 @@ pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
         command,
         exit_code: code,
     });
-    Ok(Outcome {
+    Ok(Invocation {
+        app: name,
         output,
         status,
         delay,
+        killed,
     })
+}
+
+/// `run [-e K=V]… [--ttl-seconds S] APP CMD…`: the reply waits for the command.
+pub(super) fn run(state: &mut SimState, args: &[String]) -> Res {
+    let run = invoke(state, args)?;
+    Ok(Outcome {
+        output: run.output,
+        status: run.status,
+        delay: run.delay,
+    })
+}
+
+/// `run:detached [-e K=V]… [--ttl-seconds S] APP CMD…`: answers the new
+/// container's name at once (`APP.run.N`); the output can be read with
+/// `run:logs` once the command is done.
+pub(super) fn detached(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
+    let run = invoke(state, args)?;
+    let app = state
+        .apps
+        .get_mut(&run.app)
+        .ok_or_else(|| fail(format!("App {} does not exist", run.app)))?;
+    let name = format!("{}.run.{}", run.app, 1000 + app.runs.len());
+    let done = ctx.now + run.delay.unwrap_or_default();
+    app.detached.insert(
+        name.clone(),
+        SimDetached {
+            output: if run.killed {
+                String::new()
+            } else {
+                run.output
+            },
+            ready_at: done,
+            gone_at: run.killed.then_some(done),
+        },
+    );
+    Ok(Outcome::ok(name))
+}
+
+/// The app and container a `run:logs`/`run:stop` names (`--container NAME`).
+fn container<'a>(
+    state: &'a mut SimState,
+    args: &[String],
+) -> Result<(String, &'a mut SimApp), Outcome> {
+    let (flags, _) = options(args, &["--container", "--num", "-n"])?;
+    let name = flags
+        .get("--container")
+        .cloned()
+        .ok_or_else(|| fail("No container or app specified"))?;
+    let app = name.split('.').next().unwrap_or_default().to_owned();
+    if name.split('.').nth(1) != Some("run") {
+        return Err(fail("Specified container must be a run container"));
+    }
+    let (_, a) = app_mut(state, &[app])?;
+    Ok((name, a))
+}
+
+fn no_such(name: &str) -> Outcome {
+    Outcome {
+        output: format!("Error response from daemon: No such container: {name}"),
+        status: 1,
+        delay: None,
+    }
+}
+
+/// `run:logs [APP] --container NAME [--num N] [-q]`: what the container has
+/// printed (nothing while its command runs, here).
+pub(super) fn logs(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
+    let (name, app) = container(state, args)?;
+    let Some(run) = app.detached.get(&name) else {
+        return Err(no_such(&name));
+    };
+    if run.gone_at.is_some_and(|g| g <= ctx.now) {
+        app.detached.remove(&name);
+        return Err(no_such(&name));
+    }
+    if ctx.now < run.ready_at {
+        return Ok(Outcome::ok(""));
+    }
+    Ok(Outcome::ok(run.output.clone()))
+}
+
+/// `run:stop --container NAME`: stops the container, which `--rm` removes.
+pub(super) fn stop(state: &mut SimState, args: &[String]) -> Res {
+    let (name, app) = container(state, args)?;
+    match app.detached.remove(&name) {
+        Some(_) => Ok(Outcome::ok("")),
+        None => Err(no_such(&name)),
+    }
 }
 
 /// "Runs" one trivial command: (output, exit status, how long it takes).
