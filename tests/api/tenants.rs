@@ -458,3 +458,226 @@ mod a_long_run_does_not_freeze_other_tenants {
             .await
     }
 }
+
+/// Everything the victim can see of their own objects, and what Dokku holds.
+async fn victim_view(app: &crate::harness::TestApp, token: &str) -> (Vec<String>, String) {
+    let mut seen = Vec::new();
+    for path in [
+        "/v2/apps/shop",
+        "/v2/apps/shop/config",
+        "/v2/apps/shop/builds",
+        "/v2/apps/shop/releases",
+        "/v2/apps/shop/domains",
+        "/v2/apps/shop/perms",
+        "/v2/apps/shop/tls",
+        "/v2/apps/shop/pods",
+        "/v2/certs",
+        "/v2/keys",
+        "/v2/auth/whoami",
+    ] {
+        let r = app.get(path, token).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        seen.push(format!("{path} {}", r.text));
+    }
+    let mut dokku = app.dokku();
+    for a in dokku.apps.values_mut() {
+        a.logs.clear();
+    }
+    (seen, serde_json::to_string(&dokku).unwrap_or_default())
+}
+
+dual_test!(a_second_tenant_reaches_nothing_of_the_first, |app| {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _admin = app.user("root-admin").await;
+    let bob = app.user("bob").await;
+    let mallory = app.user("mallory").await;
+    app.app(&bob, "shop").await;
+    app.app(&mallory, "mine").await;
+    for (path, body) in [
+        ("/v2/apps/shop/builds", json!({"image": "nginx:1.25"})),
+        (
+            "/v2/apps/shop/config",
+            json!({"values": {"SECRET": "s3cret"}}),
+        ),
+        (
+            "/v2/apps/shop/domains",
+            json!({"domain": "shop.example.org"}),
+        ),
+    ] {
+        let r = app.post(path, &bob, body).await;
+        assert!(r.status.is_success(), "{path}: {}", r.text);
+    }
+    let (crt, key, _) = crate::domains_certs::gen_cert(
+        dir.path(),
+        "shop",
+        "shop.example.org",
+        &["shop.example.org"],
+    );
+    let r = app
+        .post(
+            "/v2/certs",
+            &bob,
+            json!({"name": "shopcert", "certificate": crt, "key": key}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let (public, _) = crate::keys_perms::gen_key(dir.path(), "bob", "bob@laptop");
+    let r = app
+        .post("/v2/keys", &bob, json!({"id": "laptop", "public": public}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let pods = app.get("/v2/apps/shop/pods", &bob).await;
+    let pod = pods.body["results"][0]["name"]
+        .as_str()
+        .unwrap_or("shop.cmd.1")
+        .to_owned();
+    let build = app.get("/v2/apps/shop/builds", &bob).await.body["results"][0]["uuid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let before = victim_view(&app, &bob).await;
+
+    use reqwest::Method as M;
+    let attempts: Vec<(M, String, Option<serde_json::Value>)> = vec![
+        (M::GET, "/v2/apps/shop".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop".into(),
+            Some(json!({"owner": "mallory"})),
+        ),
+        (M::DELETE, "/v2/apps/shop".into(), None),
+        (M::GET, "/v2/apps/shop/config".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/config".into(),
+            Some(json!({"values": {"SECRET": null}})),
+        ),
+        (M::GET, "/v2/apps/shop/builds".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/builds".into(),
+            Some(json!({"image": "evil:1"})),
+        ),
+        (M::GET, format!("/v2/apps/shop/builds/{build}"), None),
+        (M::GET, "/v2/apps/shop/releases".into(), None),
+        (M::GET, "/v2/apps/shop/releases/v2".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/releases/rollback".into(),
+            Some(json!({"version": 2})),
+        ),
+        (M::GET, "/v2/apps/shop/pods".into(), None),
+        (M::POST, "/v2/apps/shop/pods/restart".into(), None),
+        (
+            M::POST,
+            format!("/v2/apps/shop/pods/cmd/{pod}/restart"),
+            None,
+        ),
+        (
+            M::POST,
+            "/v2/apps/shop/scale".into(),
+            Some(json!({"cmd": 0})),
+        ),
+        (M::GET, "/v2/apps/shop/logs".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/run".into(),
+            Some(json!({"command": "env"})),
+        ),
+        (M::GET, "/v2/apps/shop/domains".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/domains".into(),
+            Some(json!({"domain": "evil.example.org"})),
+        ),
+        (
+            M::DELETE,
+            "/v2/apps/shop/domains/shop.example.org".into(),
+            None,
+        ),
+        (M::GET, "/v2/apps/shop/tls".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/tls".into(),
+            Some(json!({"https_enforced": true})),
+        ),
+        (M::GET, "/v2/apps/shop/perms".into(), None),
+        (
+            M::POST,
+            "/v2/apps/shop/perms".into(),
+            Some(json!({"username": "mallory"})),
+        ),
+        (M::DELETE, "/v2/apps/shop/perms/bob".into(), None),
+        (M::GET, "/v2/certs/shopcert".into(), None),
+        (M::DELETE, "/v2/certs/shopcert".into(), None),
+        (
+            M::POST,
+            "/v2/certs/shopcert/domain".into(),
+            Some(json!({"domain": "mine.example.org"})),
+        ),
+        (
+            M::DELETE,
+            "/v2/certs/shopcert/domain/shop.example.org".into(),
+            None,
+        ),
+        (M::DELETE, "/v2/keys/laptop".into(), None),
+        (
+            M::POST,
+            "/v2/auth/passwd".into(),
+            Some(json!({"username": "bob", "new_password": "owned"})),
+        ),
+        (
+            M::POST,
+            "/v2/auth/tokens".into(),
+            Some(json!({"username": "bob"})),
+        ),
+        (
+            M::DELETE,
+            "/v2/auth/cancel".into(),
+            Some(json!({"username": "bob"})),
+        ),
+        (
+            M::POST,
+            "/v2/admin/perms".into(),
+            Some(json!({"username": "mallory"})),
+        ),
+        (
+            M::POST,
+            "/v2/apps/mine".into(),
+            Some(json!({"owner": "bob"})),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let r = app.call(method.clone(), &path, Some(&mallory), body).await;
+        let code = r.status.as_u16();
+        // Transferring her own app to bob is allowed; everything else is refused.
+        if path == "/v2/apps/mine" {
+            assert_eq!(code, 200, "{method} {path}: {}", r.text);
+            continue;
+        }
+        assert!(
+            matches!(code, 403 | 404),
+            "{method} {path} as a stranger: {code} {}",
+            r.text
+        );
+        assert!(
+            !r.text.contains("s3cret"),
+            "{method} {path} leaked the secret"
+        );
+    }
+    let after = victim_view(&app, &bob).await;
+    assert_eq!(before.0, after.0, "the victim's objects changed");
+    let mine_moved = app.get("/v2/apps/mine", &bob).await;
+    assert_eq!(mine_moved.status, 200);
+    // Dokku changed only for mallory's own app (`mine`).
+    let strip = |s: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(s).unwrap_or_default();
+        v["apps"].as_object_mut().map(|m| m.remove("mine"));
+        v
+    };
+    assert_eq!(
+        strip(&before.1),
+        strip(&after.1),
+        "Dokku changed for the victim"
+    );
+});
