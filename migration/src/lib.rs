@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261201_000002_key_sha256;
 mod m20261201_000003_app_needs_reapply;
+mod m20261201_000004_key_dokku_name;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261201_000002_key_sha256::Migration),
             Box::new(m20261201_000003_app_needs_reapply::Migration),
+            Box::new(m20261201_000004_key_dokku_name::Migration),
         ]
     }
 }

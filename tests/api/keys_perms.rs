@@ -81,7 +81,10 @@ dual_test!(keys_add_list_remove, |app| {
     let sim = app.dokku();
     assert_eq!(sim.ssh_keys.len(), 1);
     let (name, k) = sim.ssh_keys.iter().next().unwrap();
-    assert!(name.starts_with("alice."), "{name}");
+    assert!(
+        name.starts_with("drydock-u"),
+        "named after the owner's id: {name}"
+    );
     assert_eq!(k.key.trim(), line);
 
     // Same key again, by anyone.

@@ -681,3 +681,44 @@ dual_test!(a_second_tenant_reaches_nothing_of_the_first, |app| {
         "Dokku changed for the victim"
     );
 });
+
+dual_test!(dokku_key_names_are_one_to_one_with_users, |app| {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = app.user("x_y").await;
+    let b = app.user("x+y").await;
+    let mut blobs = Vec::new();
+    for (token, stem) in [(&a, "a"), (&b, "b")] {
+        let (public, _) = crate::keys_perms::gen_key(dir.path(), stem, "laptop");
+        let r = app
+            .post("/v2/keys", token, json!({"id": "laptop", "public": public}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        blobs.push(public.split_whitespace().nth(1).expect("blob").to_owned());
+    }
+    let keys = app.dokku().ssh_keys;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    // x+y removes theirs: x_y's stays.
+    assert_eq!(app.delete("/v2/keys/laptop", &b).await.status, 204);
+    let keys = app.dokku().ssh_keys;
+    assert_eq!(keys.len(), 1);
+    assert!(keys.values().any(|k| k.key.contains(&blobs[0])));
+
+    // A key installed before names were recorded is removed under its old name.
+    let (name, _) = keys
+        .iter()
+        .next()
+        .map(|(n, k)| (n.clone(), k.clone()))
+        .expect("one");
+    app.sim.update_state(|s| {
+        if let Some(k) = s.ssh_keys.remove(&name) {
+            s.ssh_keys.insert("x_y.laptop".into(), k);
+        }
+    });
+    use sea_orm::ConnectionTrait;
+    app.db
+        .execute_unprepared("UPDATE keys SET dokku_name = NULL")
+        .await
+        .expect("legacy row");
+    assert_eq!(app.delete("/v2/keys/laptop", &a).await.status, 204);
+    assert!(app.dokku().ssh_keys.is_empty());
+});

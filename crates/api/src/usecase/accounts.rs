@@ -279,7 +279,7 @@ pub async fn cancel(
     // A departed user keeps no way in: their keys leave Dokku first, and the
     // account goes only once every one of them has.
     for key in keys::of_users(&state.db, &[target.id]).await? {
-        let name = super::keys::dokku_key_name(&target.username, &key.key_id)?;
+        let name = super::keys::installed_name(&target.username, &key)?;
         state.platform.remove_ssh_key(&name).await?;
         keys::delete(&state.db, key.id).await?;
     }

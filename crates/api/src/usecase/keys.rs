@@ -1,5 +1,5 @@
 //! SSH keys for `git push`: stored per user, installed on Dokku under a name
-//! derived from the username and the key's id.
+//! derived from the owner's id and the key's uuid.
 
 use chrono::Utc;
 use drydock_domain::name::SshKeyName;
@@ -25,10 +25,24 @@ fn key_in_use() -> ApiError {
     ])
 }
 
-/// The name Dokku knows a key by: `<username>.<id>` with anything outside
-/// `[A-Za-z0-9._@-]` replaced by `_`, at most 128 characters.
-pub fn dokku_key_name(username: &str, key_id: &str) -> Result<SshKeyName, ApiError> {
-    let mut s: String = format!("{username}.{key_id}")
+/// The name a new key is installed under on Dokku: `drydock-u<user id>-<key
+/// uuid>`, one-to-one with its owner whatever the username (two usernames
+/// must never share a key name there, and names are Dokku's only handle).
+fn dokku_key_name(user_id: i32, key_uuid: &uuid::Uuid) -> Result<SshKeyName, ApiError> {
+    Ok(SshKeyName::parse(&format!(
+        "drydock-u{user_id}-{}",
+        key_uuid.simple()
+    ))?)
+}
+
+/// The name a stored key is installed under on Dokku: the recorded one, or
+/// for keys added before names were recorded, `<username>.<key id>` with
+/// anything outside `[A-Za-z0-9._@-]` replaced by `_`, at most 128 characters.
+pub fn installed_name(username: &str, key: &key::Model) -> Result<SshKeyName, ApiError> {
+    if let Some(name) = &key.dokku_name {
+        return Ok(SshKeyName::parse(name)?);
+    }
+    let mut s: String = format!("{username}.{}", key.key_id)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-') {
@@ -92,12 +106,14 @@ pub async fn add(
         return Err(ApiError::field("id", "Key with this id already exists."));
     }
     let line = pk.to_openssh();
-    let name = dokku_key_name(caller.name(), &key_id)?;
+    let uuid = uuid::Uuid::new_v4();
+    let name = dokku_key_name(caller.id(), &uuid)?;
     let now = Utc::now();
     let row = keys::insert(
         &state.db,
         key::ActiveModel {
-            uuid: Set(uuid::Uuid::new_v4()),
+            uuid: Set(uuid),
+            dokku_name: Set(Some(name.as_str().to_owned())),
             owner_id: Set(caller.id()),
             key_id: Set(key_id.clone()),
             public: Set(line.clone()),
@@ -127,7 +143,7 @@ pub async fn remove(state: &AppState, caller: &AuthUser, key_id: &str) -> Result
     let row = keys::by_key_id(&state.db, caller.id(), key_id)
         .await?
         .ok_or_else(|| DomainError::not_found("Key"))?;
-    let name = dokku_key_name(caller.name(), &row.key_id)?;
+    let name = installed_name(caller.name(), &row)?;
     state.platform.remove_ssh_key(&name).await?;
     keys::delete(&state.db, row.id).await?;
     Ok(())

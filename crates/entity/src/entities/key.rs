@@ -17,6 +17,9 @@ pub struct Model {
     pub fingerprint: String,
     /// `SHA256:…`, as OpenSSH and Dokku print it; unique where set.
     pub fingerprint_sha256: Option<String>,
+    /// The name the key is installed under on Dokku; `None` for keys
+    /// installed before names were recorded (`<username>.<key id>`).
+    pub dokku_name: Option<String>,
     pub created: DateTimeUtc,
     pub updated: DateTimeUtc,
 }
