@@ -466,6 +466,12 @@ dual_test!(a_push_is_a_release_that_rolls_back_and_forward, |app| {
         .clone()
         .expect("deployed");
     assert_eq!(d.image, "nginx:1.25");
+    let a = app.get("/v2/apps/web", &c.alice).await;
+    assert_eq!(
+        a.body["structure"],
+        json!({"cmd": 1}),
+        "web's one container runs the image as cmd again"
+    );
     let r = app
         .post(
             "/v2/apps/web/releases/rollback",
@@ -485,6 +491,13 @@ dual_test!(a_push_is_a_release_that_rolls_back_and_forward, |app| {
     assert_eq!(web.deploy_count, before + 2);
     let rel = releases(&app, &c.alice, "web").await;
     assert_eq!(rel[0]["summary"], "alice rolled back to v3");
+    let a = app.get("/v2/apps/web", &c.alice).await;
+    assert_eq!(
+        a.body["structure"],
+        json!({"web": 1, "worker": 0}),
+        "{}",
+        a.text
+    );
 
     // A config change keeps the pushed code: it is the current release's build.
     let r = app

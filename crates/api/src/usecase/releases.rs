@@ -386,12 +386,27 @@ fn scale_for(
 ) -> BTreeMap<ProcessType, u32> {
     let mut counts: BTreeMap<ProcessType, u32> = BTreeMap::new();
     for t in procfile::process_types(procfile) {
-        counts.insert(t.clone(), stored.get(t.as_str()).copied().unwrap_or(0));
+        counts.insert(t.clone(), stored_count(stored, &t).unwrap_or(0));
     }
     if first {
         counts.insert(procfile::default_scaled_type(procfile), 1);
     }
     counts
+}
+
+/// The stored count of type `t`. Dokku runs an image without a Procfile as
+/// `web`, which Drydock calls `cmd`, so between builds with and without a
+/// Procfile the two names carry each other's count.
+fn stored_count(stored: &BTreeMap<String, u32>, t: &ProcessType) -> Option<u32> {
+    let other = match t.as_str() {
+        "web" => Some("cmd"),
+        "cmd" => Some("web"),
+        _ => None,
+    };
+    stored
+        .get(t.as_str())
+        .or_else(|| other.and_then(|o| stored.get(o)))
+        .copied()
 }
 
 /// The scale Dokku itself gives a pushed build: every type it already ran
@@ -402,19 +417,12 @@ fn pushed_scale(
     stored: &BTreeMap<String, u32>,
     procfile: &BTreeMap<ProcessType, String>,
 ) -> BTreeMap<ProcessType, u32> {
-    let runs_as_web = |t: &ProcessType| t.as_str() == "web" || t.as_str() == "cmd";
     procfile::process_types(procfile)
         .into_iter()
         .map(|t| {
-            let count = stored.get(t.as_str()).copied().or_else(|| {
-                runs_as_web(&t).then(|| {
-                    ["web", "cmd"]
-                        .iter()
-                        .find_map(|n| stored.get(*n).copied())
-                        .unwrap_or(1)
-                })
-            });
-            (t, count.unwrap_or(0))
+            let runs_as_web = t.as_str() == "web" || t.as_str() == "cmd";
+            let count = stored_count(stored, &t).unwrap_or(u32::from(runs_as_web));
+            (t, count)
         })
         .collect()
 }
