@@ -401,7 +401,10 @@ async fn one_run_does_not_freeze_the_others(app: crate::harness::TestApp) {
         // Alice may run two at once, not three.
         let second = app.post("/v2/apps/slow/run", &alice, json!({"command": "sleep 3"}));
         let third = async {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            // Once both of alice's commands run on Dokku, a third is refused.
+            while app.dokku().app("slow").map_or(0, |a| a.detached.len()) < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
             app.post("/v2/apps/slow/run", &alice, json!({"command": "echo hi"}))
                 .await
         };
