@@ -725,3 +725,68 @@ dual_test!(dokku_key_names_are_one_to_one_with_users, |app| {
     assert_eq!(app.delete("/v2/keys/laptop", &a).await.status, 204);
     assert!(app.dokku().ssh_keys.is_empty());
 });
+
+async fn a_slow_deploy_leaves_other_reads_alone(app: crate::harness::TestApp) {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.app(&alice, "slow").await;
+    app.app(&bob, "other").await;
+    for (token, name) in [(&alice, "slow"), (&bob, "other")] {
+        let r = app
+            .post(
+                &format!("/v2/apps/{name}/builds"),
+                token,
+                json!({"image": "img:1"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let seen = app.get("/v2/apps/other/pods", &bob).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    app.sim.set_fault(drydock_dokku::sim::Fault::HangOn {
+        prefix: "ps:restart".into(),
+        duration: std::time::Duration::from_secs(30),
+    });
+    let before = app.sim.commands().len();
+    let deploy = app.post(
+        "/v2/apps/slow/config",
+        &alice,
+        json!({"values": {"A": "1"}}),
+    );
+    let read = async {
+        while !app.sim.commands()[before..]
+            .iter()
+            .any(|c| c.starts_with("ps:restart"))
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Alice's deploy holds the daemon; bob's pods still answer.
+        let r = app.get("/v2/apps/other/pods", &bob).await;
+        app.sim.clear_fault();
+        r
+    };
+    let (deployed, read) = tokio::join!(deploy, read);
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.body["results"], seen.body["results"]);
+    assert_eq!(deployed.status, 201, "{}", deployed.text);
+}
+
+mod a_slow_deploy_of_one_app_leaves_other_reads_alone {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        a_slow_deploy_leaves_other_reads_alone(
+            quick_timeouts(crate::harness::Backend::Sqlite).await,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        a_slow_deploy_leaves_other_reads_alone(
+            quick_timeouts(crate::harness::Backend::Postgres).await,
+        )
+        .await
+    }
+}

@@ -24,6 +24,10 @@ use crate::command::CommandLine;
 use crate::reply::Reply;
 use crate::settings::DaemonSettings;
 
+/// How a command that got no answer in time is reported: the daemon was
+/// reached but is busy (its one-command-at-a-time lock) or hung.
+pub(crate) const NO_ANSWER: &str = "dokku-daemon did not answer within";
+
 /// A client for one dokku-daemon socket, safe to share between tasks.
 #[derive(Debug)]
 pub struct DaemonClient {
@@ -54,11 +58,7 @@ impl DaemonClient {
         timeout: Duration,
     ) -> Result<Reply, PlatformError> {
         let deadline = Instant::now() + timeout;
-        let timed_out = || {
-            PlatformError::Unavailable(format!(
-                "dokku-daemon did not answer within {timeout:?}: {line}"
-            ))
-        };
+        let timed_out = || PlatformError::Unavailable(format!("{NO_ANSWER} {timeout:?}: {line}"));
         let mut guard = timeout_at(deadline, self.conn.lock())
             .await
             .map_err(|_| timed_out())?;

@@ -39,6 +39,10 @@ pub struct DokkuPlatform {
     /// with `ps:restart` instead of a new archive deploy, and without reading
     /// Dokku's state back first. Forgotten after any failure.
     applied: std::sync::Mutex<std::collections::HashMap<String, release::Applied>>,
+    /// Per app, the pods this process last read from Dokku: answered instead
+    /// of an error while the daemon is busy with another command (one app's
+    /// slow deploy holds it for every app), so that reads stay reads.
+    pods_seen: std::sync::Mutex<std::collections::HashMap<String, Vec<Pod>>>,
 }
 
 /// How long a command may take.
@@ -59,6 +63,7 @@ impl DokkuPlatform {
             client: DaemonClient::new(settings),
             spool,
             applied: Default::default(),
+            pods_seen: Default::default(),
         }
     }
 
@@ -127,6 +132,10 @@ impl Platform for DokkuPlatform {
     #[tracing::instrument(skip_all, fields(app = %app))]
     async fn destroy_app(&self, app: &AppName) -> Result<(), PlatformError> {
         release::forget(self, app);
+        self.pods_seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(app.as_str());
         let cmd = Command::new("apps:destroy")
             .global(GlobalFlag::Force)
             .app(app);
@@ -197,7 +206,32 @@ impl Platform for DokkuPlatform {
     }
 
     async fn list_pods(&self, app: &AppName) -> Result<Vec<Pod>, PlatformError> {
-        pods::list(self, app).await
+        let seen = || {
+            self.pods_seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(app.as_str())
+                .cloned()
+        };
+        match pods::list(self, app).await {
+            Ok(pods) => {
+                self.pods_seen
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(app.as_str().to_owned(), pods.clone());
+                Ok(pods)
+            }
+            Err(PlatformError::Unavailable(why)) if why.starts_with(crate::client::NO_ANSWER) => {
+                match seen() {
+                    Some(pods) => {
+                        tracing::info!(app = %app, reason = %why, "dokku-daemon is busy; answering the pods last read");
+                        Ok(pods)
+                    }
+                    None => Err(PlatformError::Unavailable(why)),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
