@@ -373,6 +373,31 @@ dual_test!(
         }
         let shop = app.dokku().app("shop").cloned().expect("shop");
         assert!(shop.domains.is_empty(), "{:?}", shop.domains);
+
+        // A hostname Dokku routes to an app Drydock does not manage is taken too.
+        app.sim.update_state(|s| {
+            let mut theirs = drydock_dokku::sim::SimApp::default();
+            theirs.domains.push("www.operator.example".into());
+            s.apps.insert("ops-site".into(), theirs);
+        });
+        let r = app
+            .post(
+                "/v2/apps/evil/domains",
+                &mallory,
+                json!({"domain": "www.operator.example"}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!({"domain": ["Domain is already in use by another application"]})
+        );
+        let evil = app.dokku().app("evil").cloned().expect("evil");
+        assert!(!evil.domains.contains(&"www.operator.example".to_owned()));
+        assert_eq!(
+            app.dokku().app("ops-site").expect("ops").domains,
+            ["www.operator.example"]
+        );
     }
 );
 

@@ -145,6 +145,8 @@ pub trait Platform: Send + Sync {
     async fn list_pods(&self, app: &AppName) -> Result<Vec<Pod>, PlatformError>;
     /// Routes a hostname to the app.
     async fn add_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError>;
+    /// The hostnames the platform routes to the app (its own, not global ones).
+    async fn domains(&self, app: &AppName) -> Result<Vec<String>, PlatformError>;
     /// Stops routing a hostname to the app.
     async fn remove_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError>;
     /// Installs the app's one TLS certificate (chain PEM, leaf first) and its private key.

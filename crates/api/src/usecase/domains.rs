@@ -6,7 +6,7 @@
 use drydock_domain::name::{AppName, DomainName};
 use drydock_domain::DomainError;
 use drydock_entity::entities::{app, domain};
-use drydock_entity::store::{domains, events};
+use drydock_entity::store::{apps, domains, events};
 use drydock_entity::StoreError;
 
 use super::lock::with_app_lock;
@@ -54,6 +54,33 @@ fn claim_refusal(platform_domain: &str, app: &str, host: &str) -> Option<String>
     None
 }
 
+/// The app Drydock does not manage (an operator's, say) that Dokku already
+/// routes `host` to, if any. Drydock's own apps are checked by the unique
+/// index; Dokku itself has no cross-app check, and the newer claim would
+/// take the other app's traffic.
+async fn routed_by_unmanaged_app(
+    state: &AppState,
+    host: &str,
+) -> Result<Option<AppName>, ApiError> {
+    let managed: std::collections::BTreeSet<String> =
+        apps::names(&state.db).await?.into_iter().collect();
+    for other in state.platform.list_apps().await? {
+        if managed.contains(other.as_str()) {
+            continue;
+        }
+        if state
+            .platform
+            .domains(&other)
+            .await?
+            .iter()
+            .any(|d| d == host)
+        {
+            return Ok(Some(other));
+        }
+    }
+    Ok(None)
+}
+
 /// Adds a domain to the app and routes it on Dokku.
 pub async fn add(
     state: &AppState,
@@ -67,6 +94,13 @@ pub async fn add(
     }
     let app_name = AppName::parse(&app.name)?;
     with_app_lock(state, &app.name, app.id, async || {
+        if let Some(other) = routed_by_unmanaged_app(state, name.as_str()).await? {
+            tracing::info!(domain = %name, dokku_app = %other, "domain refused: Dokku routes it to an app Drydock does not manage");
+            return Err(ApiError::field(
+                "domain",
+                "Domain is already in use by another application",
+            ));
+        }
         let row = domains::insert(&state.db, app.id, caller.id(), name.as_str())
             .await
             .map_err(|e| match e {

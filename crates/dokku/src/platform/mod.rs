@@ -243,6 +243,18 @@ impl Platform for DokkuPlatform {
         self.send(cmd, Class::Quick).await.map(drop)
     }
 
+    async fn domains(&self, app: &AppName) -> Result<Vec<String>, PlatformError> {
+        let cmd = Command::new("domains:report")
+            .app(app)
+            .literal("--domains-app-vhosts");
+        let reply = self.send(cmd, Class::Quick).await?;
+        Ok(reply
+            .output()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect())
+    }
+
     #[tracing::instrument(skip_all, fields(app = %app, domain = %domain))]
     async fn remove_domain(&self, app: &AppName, domain: &DomainName) -> Result<(), PlatformError> {
         let cmd = Command::new("domains:remove")

@@ -28,6 +28,7 @@ pub const PLATFORM_COMMANDS: &[&str] = &[
     "docker-options:report",
     "domains:add",
     "domains:remove",
+    "domains:report",
     "git:from-archive",
     "logs",
     "nginx:set",

@@ -60,6 +60,17 @@ pub async fn lock(db: &impl ConnectionTrait, id: i32) -> Result<Option<app::Mode
     Ok(q.one(db).await?)
 }
 
+/// Every app's name, sorted.
+pub async fn names(db: &impl ConnectionTrait) -> Result<Vec<String>, StoreError> {
+    Ok(app::Entity::find()
+        .select_only()
+        .column(app::Column::Name)
+        .order_by_asc(app::Column::Name)
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
 /// Every app, by name (for reconcile).
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<app::Model>, StoreError> {
     Ok(app::Entity::find()

@@ -72,6 +72,18 @@ pub(super) fn domains_add(state: &mut SimState, ctx: &Ctx, args: &[String]) -> R
     Ok(Outcome::ok(out))
 }
 
+/// `domains:report APP --domains-app-vhosts`: the app's own hostnames, space-separated.
+pub(super) fn domains_report(state: &mut SimState, args: &[String]) -> Res {
+    let (flags, positional) = super::options(args, &[])?;
+    if !flags.contains_key("--domains-app-vhosts") || flags.len() != 1 {
+        return Err(fail(
+            "sim: only domains:report APP --domains-app-vhosts is simulated",
+        ));
+    }
+    let (_, app) = app_mut(state, &positional)?;
+    Ok(Outcome::ok(app.domains.join(" ")))
+}
+
 pub(super) fn domains_remove(state: &mut SimState, ctx: &Ctx, args: &[String]) -> Res {
     let (name, app) = app_mut(state, args)?;
     if args.len() < 2 {
