@@ -157,10 +157,7 @@ pub async fn visible(
         .into_model::<AppRow>()
         .all(db)
         .await?;
-    let total = match super::known_total(&page, items.len()) {
-        Some(t) => t,
-        None => q.count(db).await?,
-    };
+    let total = super::total(db, q, &page, items.len()).await?;
     Ok(Page { items, total })
 }
 

@@ -91,7 +91,7 @@ pub async fn list_visible(
     owner: Option<i32>,
     page: PageRequest,
 ) -> Result<Page<CertRow>, StoreError> {
-    use sea_orm::{PaginatorTrait, QuerySelect};
+    use sea_orm::QuerySelect;
     let mut q = certificate::Entity::find().order_by_asc(certificate::Column::Name);
     if let Some(id) = owner {
         q = q.filter(certificate::Column::OwnerId.eq(id));
@@ -118,10 +118,7 @@ pub async fn list_visible(
         .into_model::<CertRow>()
         .all(db)
         .await?;
-    let total = match super::known_total(&page, items.len()) {
-        Some(t) => t,
-        None => q.count(db).await?,
-    };
+    let total = super::total(db, q, &page, items.len()).await?;
     Ok(Page { items, total })
 }
 

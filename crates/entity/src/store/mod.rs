@@ -49,16 +49,33 @@ where
     E::Model: Sync,
     C: sea_orm::ConnectionTrait,
 {
-    use sea_orm::{PaginatorTrait, QuerySelect};
+    use sea_orm::QuerySelect;
     let items = query
         .clone()
         .offset(page.offset)
         .limit(page.limit)
         .all(db)
         .await?;
-    let total = match known_total(&page, items.len()) {
+    let total = total(db, query, &page, items.len()).await?;
+    Ok(Page { items, total })
+}
+
+/// The number of rows `query` matches, for a page that came back with
+/// `rows` of them: no count query when the page itself shows the total.
+pub async fn total<E, C>(
+    db: &C,
+    query: sea_orm::Select<E>,
+    page: &PageRequest,
+    rows: usize,
+) -> Result<u64, crate::StoreError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::PaginatorTrait;
+    Ok(match known_total(page, rows) {
         Some(total) => total,
         None => query.count(db).await?,
-    };
-    Ok(Page { items, total })
+    })
 }
