@@ -93,15 +93,7 @@ async fn settle_owed_reapplies(
             let (true, Some(v)) = (now.needs_reapply, now.current_version) else {
                 return Ok(None);
             };
-            let Some(cur) = releases::by_version(&state.db, now.id, v).await? else {
-                return Ok(None);
-            };
-            let spec = rel::spec_for(state, &now.name, &cur).await?;
-            state
-                .platform
-                .apply_release(&AppName::parse(&now.name)?, &spec)
-                .await?;
-            apps::set_needs_reapply(&state.db, now.id, false).await?;
+            rel::reapply_owed(state, &now, &AppName::parse(&now.name)?, v).await?;
             Ok(Some(format!(
                 "{}: re-applied v{v} after a failed release",
                 now.name

@@ -301,8 +301,9 @@ fn transient(e: &ApiError) -> bool {
         )
 }
 
-/// Applies stored release `v` of `app` again.
-async fn reapply(
+/// Applies stored release `v` of `app` again and settles the re-apply the
+/// app was owed (`needs_reapply`). The caller holds the app's lock.
+pub async fn reapply_owed(
     state: &AppState,
     app: &app::Model,
     name: &AppName,
@@ -313,6 +314,7 @@ async fn reapply(
         .ok_or_else(|| DomainError::not_found("Release"))?;
     let spec = spec_for(state, &app.name, &prev).await?;
     state.platform.apply_release(name, &spec).await?;
+    apps::set_needs_reapply(&state.db, app.id, false).await?;
     Ok(())
 }
 
@@ -332,8 +334,7 @@ async fn retry_restore(state: AppState, app: app::Model, name: AppName, v: i32, 
                         && now.current_version == Some(v)
                         && now.last_version == failed =>
                 {
-                    reapply(&state, &now, &name, v).await?;
-                    apps::set_needs_reapply(&state.db, now.id, false).await?;
+                    reapply_owed(&state, &now, &name, v).await?;
                     Ok(true)
                 }
                 _ => Ok(false),
