@@ -1069,3 +1069,53 @@ fn every_trigger_is_executable_and_parses() {
     let toml = std::fs::read_to_string(format!("{PLUGIN}/plugin.toml")).expect("plugin.toml");
     assert!(toml.contains("[plugin]") && toml.contains("version"));
 }
+
+/// Runs `pre-build dockerfile <app>` over a source tree holding `dockerfile`.
+async fn pre_build(host: &Host, app: &str, dockerfile: &str) -> Output {
+    let src = host.dir.path().join(format!("src-{app}"));
+    std::fs::create_dir_all(&src).expect("src");
+    std::fs::write(src.join("Dockerfile"), dockerfile).expect("Dockerfile");
+    let src = src.to_string_lossy().into_owned();
+    host.run("pre-build", &["dockerfile", app, &src], &[]).await
+}
+
+#[tokio::test]
+async fn every_image_a_dockerfile_names_is_pulled_and_no_other_apps_image_is_used() {
+    let host = Host::with_settings("");
+    // Drydock's own release archive, a multi-stage Dockerfile, an app's own pushes.
+    let out = pre_build(&host, "web", "FROM nginx:1.25\n").await;
+    assert_allowed(&out);
+    let out = pre_build(
+        &host,
+        "web",
+        "FROM --platform=linux/amd64 golang:1.22 AS Build\nRUN --mount=type=cache,from=tools:2,target=/t go build\nFROM registry.example.com/base:1 \\\n  AS final\nCOPY --from=build /out /out\nCOPY --from=0 /a /b\nFROM dokku/web:git-ecdff91c57a0-7\nFROM scratch\n",
+    )
+    .await;
+    assert_allowed(&out);
+    assert_eq!(
+        host.docker_calls(),
+        "image pull --quiet nginx:1.25\nimage pull --quiet golang:1.22\nimage pull --quiet tools:2\nimage pull --quiet registry.example.com/base:1\n",
+        "each named image pulled; stages, scratch and the app's own images not"
+    );
+    // Another app's image, however it is named, is never built upon.
+    for dockerfile in [
+        "FROM dokku/victim:latest\n",
+        "FROM docker.io/dokku/victim:latest\n",
+        "FROM nginx AS base\nCOPY --from=dokku/victim:latest /app /app\n",
+        "FROM Dokku/Victim\n",
+    ] {
+        let out = pre_build(&host, "web", dockerfile).await;
+        assert_refused(&out, "another app's image on this host");
+    }
+    let out = pre_build(&host, "web", "ARG BASE=dokku/victim\nFROM ${BASE}\n").await;
+    assert_refused(&out, "through a build argument");
+    // An image no registry serves (only cached locally) is not used either.
+    std::fs::write(format!("{}.fail", host.docker_log().display()), "").expect("fail");
+    let out = pre_build(&host, "web", "FROM private.example.com/secret:1\n").await;
+    assert_refused(&out, "cannot pull private.example.com/secret:1");
+    // Other builders are not this trigger's business.
+    let out = host
+        .run("pre-build", &["herokuish", "web", "/nonexistent"], &[])
+        .await;
+    assert_allowed(&out);
+}

@@ -815,3 +815,42 @@ mod a_slow_deploy_of_one_app_leaves_other_reads_alone {
         .await
     }
 }
+
+dual_test!(nobody_registers_a_name_that_reads_as_another_users, |app| {
+    let admin = app.user("admin").await;
+    let register = |name: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                reqwest::Method::POST,
+                "/v2/auth/register/",
+                None,
+                Some(json!({"username": name, "password": "pw", "email": "x@example.com"})),
+            )
+            .await
+        }
+    };
+    for lookalike in ["Admin", "ADMIN", "ａｄｍｉｎ", "ＡＤＭＩＮ"] {
+        let r = register(lookalike).await;
+        assert_eq!(r.status, 400, "{lookalike}: {}", r.text);
+        assert_eq!(
+            r.body,
+            json!({"username": ["A user with that username already exists."]}),
+            "{lookalike}"
+        );
+    }
+    // A fullwidth name is stored in its plain form, and found by either.
+    let r = register("ｂｏｂ").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["username"], "bob");
+    app.login("bob", "pw").await;
+    app.login("ｂｏｂ", "pw").await;
+    let r = app.get("/v2/users/", &admin).await;
+    let names: Vec<&str> = r.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert_eq!(names, ["admin", "bob"], "{}", r.text);
+});

@@ -16,5 +16,6 @@ pub mod procfile;
 pub mod ssh_key;
 pub mod text;
 pub mod token;
+pub mod username;
 
 pub use error::DomainError;

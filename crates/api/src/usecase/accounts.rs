@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use drydock_domain::password::{self, Verification};
 use drydock_domain::text::NUL_MESSAGE;
 use drydock_domain::token::PlainToken;
+use drydock_domain::username;
 use drydock_domain::DomainError;
 use drydock_entity::entities::user;
 use drydock_entity::store::users::AdminRemoval;
@@ -88,7 +89,7 @@ pub async fn register(
         _ => {}
     }
     let mut errors = Vec::new();
-    let username = required(&mut errors, "username", &input.username).to_owned();
+    let username = username::normalise(required(&mut errors, "username", &input.username));
     let password = required(&mut errors, "password", &input.password).to_owned();
     if !username.is_empty() && (username.chars().count() > 150 || !USERNAME_RE.is_match(&username))
     {
@@ -155,12 +156,13 @@ pub async fn create_superuser(
     email: &str,
     password: &str,
 ) -> Result<user::Model, ApiError> {
-    if !USERNAME_RE.is_match(username) {
+    let username = username::normalise(username);
+    if !USERNAME_RE.is_match(&username) {
         return Err(ApiError::field("username", "Enter a valid username."));
     }
     let password_hash = hash_password(state, password.to_owned()).await?;
     let new = users::NewUser {
-        username: username.to_owned(),
+        username,
         email: email.to_owned(),
         first_name: String::new(),
         last_name: String::new(),
@@ -187,7 +189,7 @@ pub async fn login(
     client: Option<IpAddr>,
 ) -> Result<PlainToken, ApiError> {
     let mut errors = Vec::new();
-    let username = required(&mut errors, "username", &username).to_owned();
+    let username = username::normalise(required(&mut errors, "username", &username));
     let password = required(&mut errors, "password", &password).to_owned();
     if !errors.is_empty() {
         return Err(ApiError::Fields(errors));

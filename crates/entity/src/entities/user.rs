@@ -10,6 +10,10 @@ pub struct Model {
     pub id: i32,
     #[sea_orm(unique)]
     pub username: String,
+    /// The name as it collides with others (`drydock_domain::username::fold`);
+    /// `NULL` for the tombstone and for names that collided before the fold existed.
+    #[sea_orm(unique)]
+    pub username_fold: Option<String>,
     pub email: String,
     pub first_name: String,
     pub last_name: String,

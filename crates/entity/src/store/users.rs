@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use drydock_domain::text::can_name_something;
+use drydock_domain::username;
 
 use super::{Page, PageRequest};
 use crate::entities::user;
@@ -31,10 +32,12 @@ pub struct NewUser {
     pub is_superuser: bool,
 }
 
-/// Inserts a user; a taken username is a [`StoreError::Conflict`].
+/// Inserts a user; a username taken, or one that folds to a taken one
+/// (`Admin` beside `admin`), is a [`StoreError::Conflict`].
 pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Model, StoreError> {
     let now = Utc::now();
     user::ActiveModel {
+        username_fold: Set(Some(username::fold(&new.username))),
         username: Set(new.username),
         email: Set(new.email),
         first_name: Set(new.first_name),
@@ -94,7 +97,7 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
         .await?)
 }
 
-/// Looks a user up by name. A name no stored user can have (one with a NUL,
+/// Looks a user up by name, in its stored (NFKC) form. A name no stored user can have (one with a NUL,
 /// which PostgreSQL refuses as a parameter) is simply not found.
 pub async fn by_username(
     db: &impl ConnectionTrait,
@@ -104,7 +107,7 @@ pub async fn by_username(
         return Ok(None);
     }
     Ok(user::Entity::find()
-        .filter(user::Column::Username.eq(username))
+        .filter(user::Column::Username.eq(username::normalise(username)))
         .one(db)
         .await?)
 }
@@ -252,6 +255,7 @@ async fn tombstone(db: &impl ConnectionTrait) -> Result<i32, StoreError> {
     }
     let made = user::ActiveModel {
         username: Set(TOMBSTONE.to_owned()),
+        username_fold: Set(None),
         email: Set(String::new()),
         first_name: Set(String::new()),
         last_name: Set(String::new()),
