@@ -94,7 +94,8 @@ pub enum RegistrationArg {
     Enabled,
     /// Nobody may register.
     Disabled,
-    /// Only admins may register others.
+    /// Only admins may register others (`admin_only` as the reference spells it).
+    #[value(alias = "admin_only")]
     AdminOnly,
 }
 

@@ -216,7 +216,13 @@ dual_test!(password_change, |app| {
         .post("/v2/auth/passwd", &bob, json!({"new_password": "x2"}))
         .await;
     assert_eq!(r.status, 400);
-    assert_eq!(r.body["password"][0], "This field is required.");
+    assert_eq!(r.body, json!({"detail": "password is a required field"}));
+    let r = app.post("/v2/auth/passwd", &bob, json!({})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "new_password is a required field"})
+    );
     let r = app
         .post(
             "/v2/auth/passwd",
@@ -358,4 +364,6 @@ async fn registration_modes() {
         )
         .await;
     assert_eq!(r.status, 403);
+    // test_auth_registration_disabled
+    assert_eq!(r.body, json!({"detail": "Registration is disabled"}));
 }

@@ -11,6 +11,7 @@ mod crash;
 mod db_faults;
 mod domains_certs;
 mod faults;
+mod fidelity;
 mod git_push;
 mod hardening;
 mod hostile;

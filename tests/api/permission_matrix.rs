@@ -152,6 +152,7 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(M::GET, "/v2", "/v2/", signed_in(200)),
         row(M::GET, "/healthz", "/healthz", public(200)),
         row(M::GET, "/readyz", "/readyz", public(200)),
+        row(M::GET, "/readiness", "/readiness", public(200)),
         // Apps.
         row(M::GET, "/v2/apps", "/v2/apps", signed_in(200)),
         row(M::POST, "/v2/apps", "/v2/apps", signed_in(201))
@@ -261,6 +262,8 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(M::POST, "/v2/keys", "/v2/keys", signed_in(201)).body(move |r| {
             json!({"id": format!("key-{}", tag(r)), "public": public_keys[role_index(r)]})
         }),
+        row(M::GET, "/v2/keys/{id}", "/v2/keys/key-owner", signed_in(200))
+            .path(|r| format!("/v2/keys/key-{}", tag(r))),
         row(M::DELETE, "/v2/keys/{id}", "/v2/keys/key-owner", signed_in(204))
             .path(|r| format!("/v2/keys/key-{}", tag(r))),
         // Builder hooks open to the builder key alone: a user's token is refused.

@@ -66,6 +66,16 @@ pub async fn around<E: Endpoint>(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("X-Request-Id", v);
     }
+    // The reference's JSON answers say `application/json`, without a charset.
+    if h.get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes()
+            .eq_ignore_ascii_case(b"application/json; charset=utf-8")
+    }) {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
     let status = resp.status().as_u16();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(target: "drydock::http", %method, %path, status, duration_ms, request_id = %request_id, "request");

@@ -71,7 +71,13 @@ name_type!(
 impl AppName {
     /// Validates an app id with the reference's message.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        if s.len() > 63 || !APP_RE.is_match(s) {
+        if s.chars().count() > 63 {
+            return Err(DomainError::field(
+                "id",
+                "Ensure this field has no more than 63 characters.",
+            ));
+        }
+        if !APP_RE.is_match(s) {
             return Err(DomainError::field(
                 "id",
                 "App name must start with an alphabetic character, cannot end with a hyphen and can only contain a-z (lowercase), 0-9 and hyphens.",

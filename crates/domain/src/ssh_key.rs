@@ -120,6 +120,10 @@ impl PublicKey {
         }
 
         let (type_name, rest) = split_word(line);
+        // One word is no key at all; the reference reports the missing data as bad base64.
+        if rest.is_empty() {
+            return Err(bad("Key contains invalid base64 chars"));
+        }
         let Some(key_type) = KeyType::from_name(type_name) else {
             return Err(bad(&unsupported_type_message(type_name, rest)));
         };

@@ -206,7 +206,12 @@ fn key_table() {
         (
             "type only",
             "ssh-ed25519".into(),
-            Expect::Invalid("no base64 data"),
+            Expect::Invalid("Key contains invalid base64 chars"),
+        ),
+        (
+            "one word",
+            "garbage".into(),
+            Expect::Invalid("Key contains invalid base64 chars"),
         ),
         (
             "not base64",

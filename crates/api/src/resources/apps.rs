@@ -35,18 +35,15 @@ pub struct AppDto {
     pub structure: BTreeMap<String, u32>,
     /// Process type → command of the current build.
     pub procfile_structure: BTreeMap<String, String>,
-    /// Where the app is served.
-    pub url: String,
     /// Creation time.
     pub created: String,
     /// Last change.
     pub updated: String,
 }
 
-fn dto(state: &AppState, app: AppRow) -> Result<AppDto, ApiError> {
+fn dto(app: AppRow) -> Result<AppDto, ApiError> {
     Ok(AppDto {
         uuid: app.uuid.to_string(),
-        url: format!("{}.{}", app.name, state.settings.platform_domain),
         id: app.name,
         owner: app.owner,
         structure: serde_json::from_str(&app.structure).map_err(StoreError::from)?,
@@ -71,7 +68,15 @@ pub async fn app_dto(state: &AppState, app: &app::Model) -> Result<AppDto, ApiEr
         updated: app.updated,
         owner,
     };
-    dto(state, row)
+    dto(row)
+}
+
+/// Transfer answers.
+#[derive(ApiResponse)]
+pub enum Transferred {
+    /// Transferred (or nothing asked).
+    #[oai(status = 200)]
+    Done,
 }
 
 /// Create request.
@@ -109,11 +114,7 @@ impl AppsApi {
         let p = apps::visible(&st.read, auth.0.id(), auth.0.is_admin(), page)
             .await
             .map_err(ApiError::from)?;
-        let rows = p
-            .items
-            .into_iter()
-            .map(|a| dto(st, a))
-            .collect::<Result<_, _>>()?;
+        let rows = p.items.into_iter().map(dto).collect::<Result<_, _>>()?;
         Ok(Json(paginate(req, page, p.total, rows)))
     }
 
@@ -143,7 +144,8 @@ impl AppsApi {
         Ok(Json(app_dto(st, &app).await?))
     }
 
-    /// Transfer an app to another owner (owner or admin).
+    /// Transfer an app to another owner (owner or admin); answers, as the
+    /// reference does, 200 with no body.
     #[oai(path = "/v2/apps/:id", method = "post")]
     async fn update(
         &self,
@@ -151,20 +153,16 @@ impl AppsApi {
         auth: TokenAuth,
         id: Path<String>,
         body: Json<UpdateAppBody>,
-    ) -> ApiResult<Json<AppDto>> {
+    ) -> ApiResult<Transferred> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         if let Some(owner) = body.0.owner {
             if !(auth.0.is_admin() || app.owner_id == auth.0.id()) {
                 return Err(ApiError::from(DomainError::Forbidden).into());
             }
-            uc::transfer(st, &app, &owner).await?;
+            uc::transfer(st, &auth.0, &app, &owner).await?;
         }
-        let app = apps::by_name(&st.read, &app.name)
-            .await
-            .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::from(DomainError::not_found("App")))?;
-        Ok(Json(app_dto(st, &app).await?))
+        Ok(Transferred::Done)
     }
 
     /// Destroy an app, here and on Dokku (owner or admin).

@@ -21,8 +21,6 @@ use crate::usecase::{accounts, fmt_time};
 /// A user as the reference shows it.
 #[derive(Object)]
 pub struct UserDto {
-    /// Numeric id.
-    pub id: i32,
     /// Login name.
     pub username: String,
     /// Email address.
@@ -51,7 +49,6 @@ pub struct UserDto {
 impl From<&user::Model> for UserDto {
     fn from(u: &user::Model) -> Self {
         Self {
-            id: u.id,
             username: u.username.clone(),
             email: u.email.clone(),
             first_name: u.first_name.clone(),

@@ -1,4 +1,5 @@
-//! `/healthz` (the process is up) and `/readyz` (the database answers).
+//! `/healthz` (the process is up) and `/readiness` (the database answers), as
+//! the reference serves them; `/readyz` is the Kubernetes-style alias.
 
 use drydock_entity::store::connect::ping;
 use poem::Request;
@@ -27,16 +28,26 @@ impl HealthApi {
     /// Liveness: the process serves requests.
     #[oai(path = "/healthz", method = "get")]
     async fn healthz(&self) -> PlainText<&'static str> {
-        PlainText("ok")
+        PlainText("OK")
     }
 
     /// Readiness: the database is reachable.
+    #[oai(path = "/readiness", method = "get")]
+    async fn readiness(&self, req: &Request) -> poem::Result<Ready> {
+        ready(req).await
+    }
+
+    /// Readiness under its Kubernetes-style name.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self, req: &Request) -> poem::Result<Ready> {
-        Ok(if ping(&state(req)?.db).await {
-            Ready::Ready(PlainText("ready"))
-        } else {
-            Ready::NotReady(PlainText("database unreachable"))
-        })
+        ready(req).await
     }
+}
+
+async fn ready(req: &Request) -> poem::Result<Ready> {
+    Ok(if ping(&state(req)?.db).await {
+        Ready::Ready(PlainText("OK"))
+    } else {
+        Ready::NotReady(PlainText("Database health check failed"))
+    })
 }

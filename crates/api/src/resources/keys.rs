@@ -1,5 +1,6 @@
 //! `/v2/keys`: the caller's SSH public keys.
 
+use drydock_domain::DomainError;
 use drydock_entity::entities::key;
 use drydock_entity::store::keys;
 use poem::Request;
@@ -92,6 +93,22 @@ impl KeysApi {
         let b = body.0;
         let row = uc::add(st, &auth.0, b.id, b.public).await?;
         Ok(KeyCreated::Created(Json(dto(&row, auth.0.name()))))
+    }
+
+    /// One of the caller's keys (another user's, even for an admin, is not found).
+    #[oai(path = "/v2/keys/:id", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+    ) -> ApiResult<Json<KeyDto>> {
+        let st = state(req)?;
+        let row = keys::by_key_id(&st.read, auth.0.id(), &id.0)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::from(DomainError::not_found("Key")))?;
+        Ok(Json(dto(&row, auth.0.name())))
     }
 
     /// Remove one of the caller's keys.

@@ -64,7 +64,7 @@ impl PermsApi {
         let Some(username) = body.0.username.filter(|u| !u.is_empty()) else {
             return Err(ApiError::field("username", "This field is required.").into());
         };
-        uc::grant(st, &auth.0, &app, &username).await?;
+        uc::grant(st, &app, &username).await?;
         Ok(CreatedEmpty::Created)
     }
 

@@ -7,7 +7,7 @@ use drydock_domain::DomainError;
 use poem::Request;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Json, PlainText};
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
 
 use super::auth::{state, NoContent};
@@ -65,6 +65,17 @@ fn pod_list(pods: Vec<Pod>) -> PodList {
         count: pods.len() as u64,
         results: pods.into_iter().map(PodDto::from).collect(),
     }
+}
+
+/// Log answers.
+#[derive(ApiResponse)]
+pub enum Logs {
+    /// The newest lines, oldest first.
+    #[oai(status = 200)]
+    Text(PlainText<String>),
+    /// Nothing logged yet (the reference's answer when its logger has nothing).
+    #[oai(status = 204)]
+    Empty,
 }
 
 /// One-off command request.
@@ -215,7 +226,7 @@ impl PodsApi {
         auth: TokenAuth,
         id: Path<String>,
         log_lines: Query<Option<String>>,
-    ) -> ApiResult<PlainText<String>> {
+    ) -> ApiResult<Logs> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let max = st.settings.max_log_lines;
@@ -233,16 +244,19 @@ impl PodsApi {
                 })?,
         };
         let text = uc::logs(st, &app, lines).await?;
+        if text.is_empty() {
+            return Ok(Logs::Empty);
+        }
         let deis = req
             .headers()
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ua| ua.starts_with("Deis Go SDK"));
-        Ok(PlainText(if deis {
+        Ok(Logs::Text(PlainText(if deis {
             python_bytes_literal(&text)
         } else {
             text
-        }))
+        })))
     }
 
     /// Run a one-off command and wait for it.

@@ -82,7 +82,12 @@ pub async fn register(
 ) -> Result<user::Model, ApiError> {
     let first = users::count(&state.db).await? == 0;
     match state.settings.registration {
-        Registration::Disabled => return Err(DomainError::Forbidden.into()),
+        Registration::Disabled => {
+            return Err(ApiError::Request {
+                status: poem::http::StatusCode::FORBIDDEN,
+                message: "Registration is disabled".into(),
+            });
+        }
         Registration::AdminOnly if !first && !caller.is_some_and(AuthUser::is_admin) => {
             return Err(DomainError::Forbidden.into());
         }
@@ -329,15 +334,17 @@ pub async fn change_password(
     password: Option<String>,
     new_password: Option<String>,
 ) -> Result<(), ApiError> {
+    let required = |field: &str, v: &Option<String>| match v.as_deref() {
+        None | Some("") => Err(ApiError::from(DomainError::BadRequest(format!(
+            "{field} is a required field"
+        )))),
+        Some(v) => Ok(v.to_owned()),
+    };
+    let new_password = required("new_password", &new_password)?;
     let target = target_user(state, caller, username).await?;
-    let mut errors = Vec::new();
-    let new_password = required(&mut errors, "new_password", &new_password).to_owned();
     let for_self = target.id == caller.id();
     if for_self {
-        required(&mut errors, "password", &password);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Fields(errors));
+        required("password", &password)?;
     }
     if for_self {
         state

@@ -125,11 +125,17 @@ pub async fn destroy(state: &AppState, app: &app::Model) -> Result<(), ApiError>
     .await
 }
 
-/// Gives the app to another user (owner or admin only; checked by the caller).
-pub async fn transfer(state: &AppState, app: &app::Model, new_owner: &str) -> Result<(), ApiError> {
+/// Gives the app to another user (owner or admin only; checked by the
+/// caller), with what the caller wrote into it.
+pub async fn transfer(
+    state: &AppState,
+    caller: &AuthUser,
+    app: &app::Model,
+    new_owner: &str,
+) -> Result<(), ApiError> {
     let user = users::by_username(&state.db, new_owner)
         .await?
         .ok_or_else(|| DomainError::not_found("User"))?;
-    apps::set_owner(&state.db, app.id, user.id).await?;
+    apps::transfer(&state.db, app.id, caller.id(), user.id).await?;
     Ok(())
 }

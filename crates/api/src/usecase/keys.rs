@@ -17,12 +17,9 @@ use crate::state::AppState;
 
 const KEY_IN_USE: &str = "Public Key is already in use";
 
-/// The duplicate-key error, under `key` (where the SDKs look for it) and `public` (the field sent).
+/// The duplicate-key error, under `public` (the field sent), exactly as the reference answers it.
 fn key_in_use() -> ApiError {
-    ApiError::Fields(vec![
-        ("key".into(), KEY_IN_USE.into()),
-        ("public".into(), KEY_IN_USE.into()),
-    ])
+    ApiError::field("public", KEY_IN_USE)
 }
 
 /// The name a new key is installed under on Dokku: `drydock-u<user id>-<key
@@ -103,7 +100,10 @@ pub async fn add(
         .await?
         .is_some()
     {
-        return Err(ApiError::field("id", "Key with this id already exists."));
+        return Err(ApiError::field(
+            "id",
+            "SSH Key with this id already exists.",
+        ));
     }
     let line = pk.to_openssh();
     let uuid = uuid::Uuid::new_v4();

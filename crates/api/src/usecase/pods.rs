@@ -40,11 +40,9 @@ pub async fn list(
 /// The process types the app's current build runs; a 400 when there is no build.
 async fn current_types(state: &AppState, app: &app::Model) -> Result<Vec<ProcessType>, ApiError> {
     let current = releases::current(state, app).await?;
-    let build = current.build.ok_or_else(|| {
-        DomainError::BadRequest(
-            "No build associated with this release; deploy one with `builds:create` first".into(),
-        )
-    })?;
+    let build = current
+        .build
+        .ok_or_else(|| DomainError::BadRequest("No build associated with this release".into()))?;
     Ok(procfile::process_types(&releases::typed_procfile(&build)?))
 }
 
@@ -190,7 +188,10 @@ pub async fn logs(state: &AppState, app: &app::Model, lines: u32) -> Result<Stri
         .into_iter()
         .map(|e| format!("{} drycc[api]: {}", e.created.format("%H:%M:%S"), e.message))
         .collect();
-    out.extend(state.platform.logs(&name, lines).await?);
+    // An app never deployed has no containers for Dokku to read logs from.
+    if releases::current(state, app).await?.build.is_some() {
+        out.extend(state.platform.logs(&name, lines).await?);
+    }
     let skip = out.len().saturating_sub(lines as usize);
     let mut text = out[skip..].join("\n");
     if !text.is_empty() {
@@ -208,7 +209,7 @@ pub async fn run(
 ) -> Result<RunOutput, ApiError> {
     let command = command.unwrap_or_default();
     if command.trim().is_empty() {
-        return Err(ApiError::field("command", "This field is required."));
+        return Err(DomainError::BadRequest("command is a required field".into()).into());
     }
     check_no_nul("command", &command)?;
     if command.len() > MAX_COMMAND_BYTES {
@@ -217,7 +218,12 @@ pub async fn run(
             &format!("Ensure this field has no more than {MAX_COMMAND_BYTES} bytes."),
         ));
     }
-    current_types(state, app).await?;
+    if releases::current(state, app).await?.build.is_none() {
+        return Err(DomainError::BadRequest(
+            "No build associated with this release to run this command".into(),
+        )
+        .into());
+    }
     let _slot = state.run_slots.take(caller.id()).map_err(|full| {
         let message = match full {
             Full::User(n) => {

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
+    TransactionTrait,
 };
 
 use super::{Page, PageRequest};
@@ -245,20 +246,36 @@ pub async fn set_structure(
     Ok(())
 }
 
-/// Transfers the app.
-pub async fn set_owner(
-    db: &impl ConnectionTrait,
+/// Gives the app to `to`, and with it what `caller` wrote into it (builds,
+/// configs, releases, domains, TLS settings), in one transaction, as the
+/// reference's transfer does: the new owner's history reads as theirs.
+pub async fn transfer(
+    db: &DatabaseConnection,
     id: i32,
-    owner_id: i32,
+    caller: i32,
+    to: i32,
 ) -> Result<(), StoreError> {
+    let txn = db.begin().await?;
+    macro_rules! hand_over {
+        ($($entity:ident),*) => {$(
+            crate::entities::$entity::Entity::update_many()
+                .col_expr(crate::entities::$entity::Column::OwnerId, Expr::value(to))
+                .filter(crate::entities::$entity::Column::AppId.eq(id))
+                .filter(crate::entities::$entity::Column::OwnerId.eq(caller))
+                .exec(&txn)
+                .await?;
+        )*};
+    }
+    hand_over!(build, config, release, domain, tls);
     app::ActiveModel {
         id: Set(id),
-        owner_id: Set(owner_id),
+        owner_id: Set(to),
         updated: Set(Utc::now()),
         ..Default::default()
     }
-    .update(db)
+    .update(&txn)
     .await?;
+    txn.commit().await?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<user::Mod
         is_superuser: Set(new.is_superuser),
         is_staff: Set(new.is_superuser),
         is_active: Set(true),
-        last_login: Set(None),
+        last_login: Set(Some(now)),
         date_joined: Set(now),
         ..Default::default()
     }
@@ -117,25 +117,25 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<user::Mo
     Ok(user::Entity::find_by_id(id).one(db).await?)
 }
 
-/// All users, by name.
+/// All users, oldest first (as the reference lists them).
 pub async fn list(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> Result<Page<user::Model>, StoreError> {
     let q = user::Entity::find()
         .filter(user::Column::Username.ne(TOMBSTONE))
-        .order_by_asc(user::Column::Username);
+        .order_by_asc(user::Column::Id);
     super::fetch_page(db, q, page).await
 }
 
-/// Admins only, by name.
+/// Admins only, oldest first.
 pub async fn list_superusers(
     db: &impl ConnectionTrait,
     page: PageRequest,
 ) -> Result<Page<user::Model>, StoreError> {
     let q = user::Entity::find()
         .filter(user::Column::IsSuperuser.eq(true))
-        .order_by_asc(user::Column::Username);
+        .order_by_asc(user::Column::Id);
     super::fetch_page(db, q, page).await
 }
 

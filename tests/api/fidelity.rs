@@ -1,0 +1,198 @@
+//! What the reference controller's own tests (drycc/controller at 2953cc73,
+//! rootfs/api/tests/) assert a client sees, carried over one assertion at a
+//! time; each test names the reference test it holds. docs/compatibility.md
+//! maps every reference assertion to the test here (or elsewhere) holding it.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::dual_test;
+
+// test_healthz: liveness and readiness answer `OK` to GET and HEAD, 405 otherwise.
+dual_test!(health_checks_answer_ok, |app| {
+    for path in ["/healthz", "/readiness"] {
+        let r = app.call(Method::GET, path, None, None).await;
+        assert_eq!((r.status.as_u16(), r.text.as_str()), (200, "OK"), "{path}");
+        let r = app.call(Method::HEAD, path, None, None).await;
+        assert_eq!(r.status, 200, "HEAD {path}");
+        for m in [Method::PUT, Method::POST, Method::PATCH, Method::DELETE] {
+            let r = app.call(m.clone(), path, None, None).await;
+            assert_eq!(r.status, 405, "{m} {path}");
+        }
+    }
+});
+
+// test_app: test_response_data, test_app_name_length, test_app_logs,
+// test_run_without_release_should_error, test_run, test_app_transfer.
+dual_test!(apps_answer_like_the_reference, |app| {
+    app.user("admin").await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let r = app.post("/v2/apps", &alice, json!({"id": "web"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        r.headers["content-type"], "application/json",
+        "no charset, as the reference"
+    );
+    let mut keys: Vec<&str> = r
+        .body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "created",
+            "id",
+            "owner",
+            "procfile_structure",
+            "structure",
+            "updated",
+            "uuid"
+        ]
+    );
+    let r = app
+        .post("/v2/apps", &alice, json!({"id": "a".repeat(64)}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"id": ["Ensure this field has no more than 63 characters."]})
+    );
+
+    // Never deployed: the platform's own lines, no error (the reference's
+    // logger holds the same `drycc[api]` lines; 204 when there is nothing).
+    let r = app.get("/v2/apps/web/logs", &alice).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.text
+            .ends_with("drycc[api]: alice created initial release\n"),
+        "{}",
+        r.text
+    );
+
+    let r = app.post("/v2/apps/web/run", &alice, json!({})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, json!({"detail": "command is a required field"}));
+    let r = app
+        .post("/v2/apps/web/run", &alice, json!({"command": "ls -al"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "No build associated with this release to run this command"})
+    );
+    let r = app
+        .post("/v2/apps/web/scale", &alice, json!({"web": 1}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "No build associated with this release"})
+    );
+
+    // A transfer hands the app's history written by the caller to the new owner.
+    let r = app
+        .post("/v2/apps/web/config", &alice, json!({"values": {"A": "1"}}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app
+        .post("/v2/apps/web", &alice, json!({"owner": "bob"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "");
+    let r = app.get("/v2/apps/web/config", &bob).await;
+    assert_eq!(r.body["owner"], "bob", "{}", r.text);
+    let r = app.get("/v2/apps/web/releases", &bob).await;
+    for release in r.body["results"].as_array().expect("releases") {
+        assert_eq!(release["owner"], "bob", "{release}");
+    }
+    assert_eq!(app.get("/v2/apps/web", &alice).await.status, 403);
+});
+
+// test_auth: test_auth_registration_disabled, test_passwd; test_users: the
+// user body carries no `id` and registration counts as a login.
+dual_test!(accounts_answer_like_the_reference, |app| {
+    let r = app
+        .call(
+            Method::POST,
+            "/v2/auth/register/",
+            None,
+            Some(json!({"username": "first", "password": "pw", "email": "f@example.com"})),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    assert!(r.body.get("id").is_none(), "{}", r.text);
+    assert!(r.body["last_login"].is_string(), "{}", r.text);
+    let first = app.login("first", "pw").await;
+    let r = app.get("/v2/auth/whoami", &first).await;
+    assert!(r.body.get("id").is_none(), "{}", r.text);
+    let r = app
+        .post("/v2/auth/passwd", &first, json!({"password": "pw"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "new_password is a required field"})
+    );
+    let r = app
+        .post("/v2/auth/passwd", &first, json!({"new_password": "pw2"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, json!({"detail": "password is a required field"}));
+    // Users are listed oldest first.
+    app.user("aaron").await;
+    let r = app.get("/v2/users", &first).await;
+    let names: Vec<&str> = r.body["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    assert_eq!(names, ["first", "aaron"]);
+});
+
+// test_key: a key is read back by its id; another user's is not found; the
+// duplicate texts.
+dual_test!(keys_answer_like_the_reference, |app| {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (public, _) = crate::keys_perms::gen_key(dir.path(), "k", "k");
+    let r = app
+        .post("/v2/keys", &alice, json!({"id": "mykey", "public": public}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let created = r.body.clone();
+    let r = app.get("/v2/keys/mykey", &alice).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, created);
+    for (who, path) in [(&bob, "/v2/keys/mykey"), (&alice, "/v2/keys/nokey")] {
+        let r = app.get(path, who).await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.body, json!("No Key matches the given query."));
+    }
+    let (other, _) = crate::keys_perms::gen_key(dir.path(), "k2", "k2");
+    let r = app
+        .post("/v2/keys", &alice, json!({"id": "mykey", "public": other}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"id": ["SSH Key with this id already exists."]})
+    );
+    for garbage in ["ssh-rsa", "garbage"] {
+        let r = app
+            .post("/v2/keys", &alice, json!({"id": "g", "public": garbage}))
+            .await;
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.body,
+            json!({"public": ["Key contains invalid base64 chars"]}),
+            "{garbage}"
+        );
+    }
+});
