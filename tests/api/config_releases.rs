@@ -192,7 +192,7 @@ dual_test!(full_release_flow, |app| {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(
         app.get("/v2/apps/flow/releases/v6", &alice).await.body["summary"],
-        "alice changed limits for web"
+        "alice changed limits for memory, cpu"
     );
     let d = app.dokku();
     let lim = &d.app("flow").unwrap().limits;

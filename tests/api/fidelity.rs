@@ -196,3 +196,114 @@ dual_test!(keys_answer_like_the_reference, |app| {
         );
     }
 });
+
+// test_config, test_limits, test_tags, test_registry, test_healthchecks: the
+// sections may come JSON-encoded in a string; the reference's formats,
+// texts and summaries.
+dual_test!(config_answers_like_the_reference, |app| {
+    let alice = app.user("alice").await;
+    app.app(&alice, "web").await;
+    let post = |body: serde_json::Value| {
+        let (app, alice) = (&app, &alice);
+        async move { app.post("/v2/apps/web/config", alice, body).await }
+    };
+    let r = post(json!({"values": "{\"PORT\": \"5000\"}"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["values"]["PORT"], "5000");
+    let r = post(json!({"values": "{not json"})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, json!({"values": ["Value must be valid JSON."]}));
+    let r = post(json!({"values": {"PORT": "dog"}})).await;
+    assert_eq!(
+        r.body,
+        json!({"values": ["PORT can only be a numeric value"]})
+    );
+
+    for memory in ["20MB", "20gb", "0m", "0/100MB", "1KB", "64b"] {
+        let r = post(json!({"memory": {"cmd": memory}})).await;
+        assert_eq!(r.status, 201, "{memory}: {}", r.text);
+        assert_eq!(r.body["memory"]["cmd"], memory, "kept as written");
+    }
+    let r = post(json!({"memory": "{\"cmd\": \"10\"}"})).await;
+    assert_eq!(r.status, 400, "a number without a unit: {}", r.text);
+    let r = post(json!({"memory": {"w3&b": "1G"}})).await;
+    assert_eq!(
+        r.body,
+        json!({"memory": ["Process types can only contain lowercase alphanumeric characters"]})
+    );
+    for cpu in [".123", "+2", "250m/1"] {
+        let r = post(json!({"cpu": {"cmd": cpu}})).await;
+        assert_eq!(r.status, 201, "{cpu}: {}", r.text);
+    }
+    let releases = app.get("/v2/apps/web/releases", &alice).await;
+    assert_eq!(
+        releases.body["results"][0]["summary"],
+        "alice changed limits for cpu"
+    );
+
+    let r = post(json!({"tags": {"kubernetes.io/hostname": "node-1"}})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = post(json!({"tags": {"kind": "invalid."}})).await;
+    assert_eq!(
+        r.body,
+        json!({"tags": ["Tag values must be alphanumeric or \"-_.\", and 1-63 characters."]})
+    );
+
+    let r = post(json!({"registry": {"PASSWORD": "s3cret"}})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["registry"], json!({"password": "s3cret"}));
+    let r = post(json!({"values": {"PORT": null}})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "PORT needs to be set in the config when using a private registry"})
+    );
+
+    // The clients' default health-check key.
+    let probe = json!({"web/cmd": {"livenessProbe": {"httpGet": {"port": 5000}}}});
+    let r = post(json!({"healthcheck": probe})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let releases = app.get("/v2/apps/web/releases", &alice).await;
+    assert_eq!(
+        releases.body["results"][0]["summary"],
+        "alice added healthcheck info for proc type web/cmd"
+    );
+    let r = post(json!({"healthcheck": {"web/cmd": {"readinessProbe": null}}})).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        r.body,
+        json!({"detail": "web/cmd does not exist under healthcheck"})
+    );
+    let r =
+        post(json!({"healthcheck": {"web": {"livenessProbe": {"httpGet": {"port": "50"}}}}})).await;
+    assert_eq!(
+        r.body,
+        json!({"healthcheck": ["could not validate {'httpGet': {'port': '50'}}: '50' is not of type 'integer'"]})
+    );
+});
+
+// test_build: a build is read back by its uuid.
+dual_test!(a_build_is_read_back_by_uuid, |app| {
+    let alice = app.user("alice").await;
+    app.app(&alice, "web").await;
+    let r = app
+        .post("/v2/apps/web/builds", &alice, json!({"image": "nginx:1"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let made = r.body.clone();
+    let path = format!(
+        "/v2/apps/web/builds/{}",
+        made["uuid"].as_str().expect("uuid")
+    );
+    let r = app.get(&path, &alice).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body, made);
+    let r = app
+        .get(
+            "/v2/apps/web/builds/00000000-0000-0000-0000-000000000000",
+            &alice,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body, json!("No Build matches the given query."));
+});

@@ -109,6 +109,7 @@ impl Row {
 /// What the fixture made that rows refer to.
 struct Fixture {
     pod: String,
+    build: String,
     cert: String,
     key: String,
     public_keys: Vec<String>,
@@ -119,6 +120,7 @@ struct Fixture {
 fn rows(f: &Fixture) -> Vec<Row> {
     use Method as M;
     let pod = f.pod.clone();
+    let build = format!("/v2/apps/m/builds/{}", f.build);
     let (cert, key) = (f.cert.clone(), f.key.clone());
     let public_keys = f.public_keys.clone();
     let role_index = |r: Role| ROLES.iter().position(|x| *x == r).unwrap_or_default();
@@ -164,6 +166,7 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(M::POST, "/v2/apps/{id}/config", "/v2/apps/m/config", app_users(201))
             .body(|r| json!({"values": {format!("K_{}", tag(r)): "1"}})),
         row(M::GET, "/v2/apps/{id}/builds", "/v2/apps/m/builds", app_users(200)),
+        row(M::GET, "/v2/apps/{id}/builds/{uuid}", &build, app_users(200)),
         row(M::POST, "/v2/apps/{id}/builds", "/v2/apps/m/builds", app_users(201))
             .body(|r| json!({"image": format!("img:{}", tag(r))})),
         row(M::GET, "/v2/apps/{id}/build", "/v2/apps/m/build", app_users(200)),
@@ -399,8 +402,13 @@ dual_test!(every_endpoint_every_role, |app| {
         .iter()
         .map(|r| gen_key(dir.path(), &tag(*r), "matrix").0)
         .collect();
+    let build = app.get("/v2/apps/m/builds", &owner).await.body["results"][0]["uuid"]
+        .as_str()
+        .expect("the setup build")
+        .to_owned();
     let fixture = Fixture {
         pod,
+        build,
         cert: crt,
         key,
         public_keys,

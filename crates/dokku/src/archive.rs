@@ -95,10 +95,10 @@ fn healthchecks(checks: &Healthchecks, web_is_cmd: bool) -> BTreeMap<String, Vec
     let mut out = BTreeMap::new();
     for (t, hc) in checks {
         let mut list = Vec::new();
-        if let Some(p) = &hc.readiness_probe {
+        if let Some(p) = hc.readiness_probe.as_ref().filter(|p| p.checks_something()) {
             list.push(check("startup", p));
         }
-        if let Some(p) = &hc.liveness_probe {
+        if let Some(p) = hc.liveness_probe.as_ref().filter(|p| p.checks_something()) {
             list.push(check("liveness", p));
         }
         if !list.is_empty() {

@@ -266,13 +266,12 @@ impl Command {
 }
 
 /// A memory limit as Docker and `resource:limit` take it: the hard limit,
-/// lowercase, with a bare number (bytes in Drycc) suffixed `b`.
+/// lowercase, with one unit letter (`20MB` → `20m`); `0` (no limit) stays `0`.
 pub fn memory_value(m: &MemoryLimit) -> String {
     let limit = m.limit().to_ascii_lowercase();
-    if limit.ends_with(|c: char| c.is_ascii_digit()) {
-        format!("{limit}b")
-    } else {
-        limit
+    match limit.strip_suffix('b') {
+        Some(n) if n.ends_with(['k', 'm', 'g']) => n.to_owned(),
+        _ => limit,
     }
 }
 
@@ -506,11 +505,19 @@ mod tests {
             line.as_str(),
             "resource:limit --process-type web --memory 1g --cpu 0.5 myapp"
         );
-        let bare = Command::new("x")
-            .memory(&MemoryLimit::parse("100").unwrap())
-            .build()
-            .unwrap();
-        assert_eq!(bare.as_str(), "x 100b");
+        for (given, sent) in [
+            ("20MB", "20m"),
+            ("1KB", "1k"),
+            ("64B", "64b"),
+            ("0", "0"),
+            ("0/2GB", "2g"),
+        ] {
+            let c = Command::new("x")
+                .memory(&MemoryLimit::parse(given).unwrap())
+                .build()
+                .unwrap();
+            assert_eq!(c.as_str(), format!("x {sent}"), "{given}");
+        }
         let l = Command::new("docker-options:add")
             .app(&app())
             .literal("deploy")

@@ -13,6 +13,7 @@ pub mod name;
 pub mod password;
 pub mod platform;
 pub mod procfile;
+pub mod pyrepr;
 pub mod ssh_key;
 pub mod text;
 pub mod token;

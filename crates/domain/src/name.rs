@@ -92,6 +92,10 @@ impl AppName {
     }
 }
 
+/// The reference's message for a process type it refuses, wherever one is named.
+pub const PROCTYPE_MISMATCH: &str =
+    "Process types can only contain lowercase alphanumeric characters";
+
 name_type!(
     /// A process type from a Procfile (`web`, `worker`, `cmd`, …).
     ProcessType
@@ -101,10 +105,7 @@ impl ProcessType {
     /// Validates a process type as the reference's Procfile rules do.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         if s.is_empty() || s.len() > 63 || !PROC_RE.is_match(s) {
-            return Err(DomainError::field(
-                "procfile",
-                format!("Process types can only contain lowercase alphanumeric characters and dashes: {s:?} is not valid"),
-            ));
+            return Err(DomainError::field("procfile", PROCTYPE_MISMATCH));
         }
         Ok(Self(s.to_owned()))
     }

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use drydock_domain::DomainError;
 use drydock_entity::entities::build;
 use drydock_entity::store::{builds, users};
 use poem::Request;
@@ -155,6 +156,31 @@ impl BuildsApi {
         body: Json<BuildBody>,
     ) -> ApiResult<BuildCreated> {
         Self::do_create(req, auth, &id.0, body.0).await
+    }
+
+    /// One build by its uuid.
+    #[oai(path = "/v2/apps/:id/builds/:uuid", method = "get")]
+    async fn get(
+        &self,
+        req: &Request,
+        auth: TokenAuth,
+        id: Path<String>,
+        uuid: Path<String>,
+    ) -> ApiResult<Json<BuildDto>> {
+        let st = state(req)?;
+        let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
+        let not_found = || ApiError::from(DomainError::not_found("Build"));
+        let uuid = uuid::Uuid::parse_str(&uuid.0).map_err(|_| not_found())?;
+        let b = builds::by_uuid(&st.read, app.id, uuid)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(not_found)?;
+        let owner = users::usernames(&st.read, [b.owner_id])
+            .await
+            .map_err(ApiError::from)?
+            .remove(&b.owner_id)
+            .unwrap_or_default();
+        Ok(Json(dto(&b, &app.name, owner)?))
     }
 
     /// Alias of `/builds` used by older clients.

@@ -9,7 +9,7 @@ use drydock_entity::store::{apps, configs};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 use serde_json::Value;
 
 use super::auth::state;
@@ -56,21 +56,42 @@ pub struct ConfigDto {
     pub updated: String,
 }
 
+/// One section of a change: keys to set or (`null`) unset, as an object or,
+/// as the reference also takes it (its own tests send it so), as a string
+/// holding that object in JSON.
+#[derive(Union)]
+pub enum SectionChange {
+    /// The keys as an object.
+    Map(BTreeMap<String, Option<Value>>),
+    /// The same object, JSON-encoded in a string.
+    Encoded(String),
+}
+
+impl SectionChange {
+    fn into_map(self, field: &str) -> Result<BTreeMap<String, Option<Value>>, ApiError> {
+        match self {
+            Self::Map(m) => Ok(m),
+            Self::Encoded(text) => serde_json::from_str(&text)
+                .map_err(|_| ApiError::field(field, "Value must be valid JSON.")),
+        }
+    }
+}
+
 /// A change: per section, keys to set or (`null`) unset.
 #[derive(Object)]
 pub struct ConfigBody {
     /// Environment variables.
-    pub values: Option<BTreeMap<String, Option<Value>>>,
+    pub values: Option<SectionChange>,
     /// Memory per process type.
-    pub memory: Option<BTreeMap<String, Option<Value>>>,
+    pub memory: Option<SectionChange>,
     /// CPU per process type.
-    pub cpu: Option<BTreeMap<String, Option<Value>>>,
+    pub cpu: Option<SectionChange>,
     /// Tags.
-    pub tags: Option<BTreeMap<String, Option<Value>>>,
+    pub tags: Option<SectionChange>,
     /// Registry credentials.
-    pub registry: Option<BTreeMap<String, Option<Value>>>,
+    pub registry: Option<SectionChange>,
     /// Health checks per process type.
-    pub healthcheck: Option<BTreeMap<String, Option<Value>>>,
+    pub healthcheck: Option<SectionChange>,
 }
 
 /// Config change answers.
@@ -149,13 +170,16 @@ impl ConfigApi {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
         let b = body.0;
+        let section = |field: &str, change: Option<SectionChange>| {
+            change.map_or_else(|| Ok(BTreeMap::new()), |c| c.into_map(field))
+        };
         let change = ConfigChange {
-            values: b.values.unwrap_or_default(),
-            memory: b.memory.unwrap_or_default(),
-            cpu: b.cpu.unwrap_or_default(),
-            tags: b.tags.unwrap_or_default(),
-            registry: b.registry.unwrap_or_default(),
-            healthcheck: b.healthcheck.unwrap_or_default(),
+            values: section("values", b.values)?,
+            memory: section("memory", b.memory)?,
+            cpu: section("cpu", b.cpu)?,
+            tags: section("tags", b.tags)?,
+            registry: section("registry", b.registry)?,
+            healthcheck: section("healthcheck", b.healthcheck)?,
         };
         uc::set(st, &auth.0, &app, change).await?;
         let app = apps::by_name(&st.db, &app.name)

@@ -51,6 +51,19 @@ pub async fn by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<build::M
     Ok(build::Entity::find_by_id(id).one(db).await?)
 }
 
+/// One of an app's builds by its uuid.
+pub async fn by_uuid(
+    db: &impl ConnectionTrait,
+    app_id: i32,
+    uuid: uuid::Uuid,
+) -> Result<Option<build::Model>, StoreError> {
+    Ok(build::Entity::find()
+        .filter(build::Column::AppId.eq(app_id))
+        .filter(build::Column::Uuid.eq(uuid))
+        .one(db)
+        .await?)
+}
+
 /// An app's builds, newest first.
 pub async fn list(
     db: &impl ConnectionTrait,
