@@ -9,6 +9,7 @@ mod m20261201_000002_key_sha256;
 mod m20261201_000003_app_needs_reapply;
 mod m20261201_000004_key_dokku_name;
 mod m20261201_000005_username_fold;
+mod m20261201_000006_domain_fold;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_app_needs_reapply::Migration),
             Box::new(m20261201_000004_key_dokku_name::Migration),
             Box::new(m20261201_000005_username_fold::Migration),
+            Box::new(m20261201_000006_domain_fold::Migration),
         ]
     }
 }

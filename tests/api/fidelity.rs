@@ -307,3 +307,98 @@ dual_test!(a_build_is_read_back_by_uuid, |app| {
     assert_eq!(r.status, 404);
     assert_eq!(r.body, json!("No Build matches the given query."));
 });
+
+// test_domain: test_strip_dot, test_manage_domain (case kept),
+// test_manage_idn_domain (ACE, found by either form), the invalid names' texts.
+dual_test!(domains_answer_like_the_reference, |app| {
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    app.app(&alice, "web").await;
+    app.app(&bob, "other").await;
+    let add = |who: &str, app_name: &str, domain: &str| {
+        let (app, who, path) = (&app, who.to_owned(), format!("/v2/apps/{app_name}/domains"));
+        let body = json!({ "domain": domain });
+        async move { app.post(&path, &who, body).await }
+    };
+    let listed = |r: crate::harness::Res| -> Vec<String> {
+        r.body["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter_map(|d| d["domain"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let r = add(&alice, "web", "autotest.127.0.0.1.xip.io.").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["domain"], "autotest.127.0.0.1.xip.io");
+    let r = add(&alice, "web", "MYDOMAIN.NET").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(
+        app.dokku()
+            .app("web")
+            .expect("web")
+            .domains
+            .iter()
+            .any(|d| d == "mydomain.net"),
+        "Dokku is given the name in lower case"
+    );
+    // Nobody takes the same name in another case.
+    let r = add(&bob, "other", "mydomain.net").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"domain": ["The domain mydomain.net is already in use by another app"]})
+    );
+    let r = add(&bob, "other", "MYDOMAIN.NET").await;
+    assert_eq!(
+        r.body,
+        json!({"domain": ["Domain is already in use by another application"]})
+    );
+    let r = app
+        .delete("/v2/apps/web/domains/MYDOMAIN.NET", &alice)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    let r = add(&alice, "web", "ドメイン.テスト").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["domain"], "xn--eckwd4c7c.xn--zckzah");
+    let r = add(&alice, "web", "xn--eckwd4c7c.xn--zckzah").await;
+    assert_eq!(r.status, 400, "the same name in ACE: {}", r.text);
+    let r = add(&alice, "web", "*.домена.испытание").await;
+    assert_eq!(
+        r.body["domain"], "*.xn--80ahd1agd.xn--80akhbyknj4f",
+        "{}",
+        r.text
+    );
+    let r = app
+        .delete("/v2/apps/web/domains/ドメイン.テスト", &alice)
+        .await;
+    assert_eq!(r.status, 204, "removed by its Unicode form: {}", r.text);
+    let names = listed(app.get("/v2/apps/web/domains", &alice).await);
+    assert_eq!(
+        names,
+        [
+            "*.xn--80ahd1agd.xn--80akhbyknj4f",
+            "autotest.127.0.0.1.xip.io",
+            "web"
+        ]
+    );
+
+    for (bad, message) in [
+        ("*", "Hostname can't only be a wildcard"),
+        (
+            "django.pa--assandbox",
+            "Hostname does not look valid, could not convert to ACE django.pa--assandbox: The label b'pa--assandbox' is not a valid A-label",
+        ),
+        (
+            "this_is_an.invalid.domain",
+            "Hostname does not look valid, could not convert to ACE this_is_an.invalid.domain: The label b'this_is_an' is not a valid A-label",
+        ),
+        ("this-is-an.invalid.1", "Hostname does not look valid."),
+        ("", "This field may not be blank."),
+    ] {
+        let r = add(&alice, "web", bad).await;
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(r.body, json!({ "domain": [message] }), "{bad}");
+    }
+});

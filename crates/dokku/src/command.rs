@@ -148,13 +148,14 @@ impl Command {
         self.value("process type", t.as_str())
     }
 
-    /// Adds a hostname; a wildcard is accepted as the one allowed glob token.
+    /// Adds a hostname, in lower case as DNS and nginx read it; a wildcard is
+    /// accepted as the one allowed glob token.
     pub fn domain(mut self, d: &DomainName) -> Self {
         if d.is_wildcard() {
-            self.tokens.push(Token::Wildcard(d.as_str().to_owned()));
+            self.tokens.push(Token::Wildcard(d.fold()));
             self
         } else {
-            self.value("domain", d.as_str())
+            self.value("domain", &d.fold())
         }
     }
 

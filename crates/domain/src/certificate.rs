@@ -251,7 +251,7 @@ impl CertificateInfo {
     pub fn covers(&self, domain: &DomainName) -> bool {
         std::iter::once(&self.common_name)
             .chain(&self.san)
-            .any(|name| name_covers(name, domain.as_str()))
+            .any(|name| name_covers(name, &domain.fold()))
     }
 }
 

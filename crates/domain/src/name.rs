@@ -50,8 +50,6 @@ static PROC_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]+(-[a-z0-9]+)*$").expect("static regex"));
 static KEY_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*$").expect("static regex"));
-static LABEL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").expect("static regex"));
 static SLUG_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$").expect("static regex"));
 static SSH_NAME_RE: LazyLock<Regex> =
@@ -140,56 +138,111 @@ impl ConfigKey {
 }
 
 name_type!(
-    /// A hostname routed to an app: lowercase labels, a `*` allowed only as the
-    /// whole first label, at most 253 characters.
+    /// A hostname routed to an app, as the reference keeps it: one trailing
+    /// dot dropped, each label in its ACE (punycode) form with ASCII case as
+    /// written, a `*` allowed only as the whole first label, at most 253
+    /// characters. [`DomainName::fold`] is the form names are compared and
+    /// sent to Dokku in.
     DomainName
 );
 
-impl DomainName {
-    /// Validates a hostname; uppercase input is refused rather than silently folded.
-    pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let bad = |why: &str| {
-            DomainError::field("domain", format!("Hostname does not look valid: {why}"))
+/// One label in its ACE form, or why it has none (worded as Python's idna,
+/// which the reference reports).
+fn ace_label(label: &str) -> Result<String, String> {
+    let not_a_label = || format!("The label b'{label}' is not a valid A-label");
+    if label.is_empty() {
+        return Err("Empty Label".into());
+    }
+    let ace = if label.is_ascii() {
+        let lower = label.to_ascii_lowercase();
+        let ldh = lower
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !lower.starts_with('-')
+            && !lower.ends_with('-');
+        let punycode = lower.starts_with("xn--");
+        if !ldh || (lower.get(2..4) == Some("--") && !punycode) {
+            return Err(not_a_label());
+        }
+        if punycode && idna::domain_to_ascii_strict(&lower).ok().as_deref() != Some(lower.as_str())
+        {
+            return Err(not_a_label());
+        }
+        label.to_owned()
+    } else {
+        // IDNA2008 admits letters, digits and marks (which Unicode counts as
+        // alphabetic) and hyphens; UTS 46, which the idna crate applies, also
+        // admits symbols such as ✓, which the reference refuses.
+        let refused = label
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '-'));
+        let codepoint = |(at, c): (usize, char)| {
+            format!(
+                "Codepoint U+{:04X} at position {} of '{label}' not allowed",
+                c as u32,
+                at + 1
+            )
         };
-        if s.is_empty() {
-            return Err(bad("it is empty"));
+        if let Some(found) = refused {
+            return Err(codepoint(found));
         }
-        if s.len() > 253 {
-            return Err(bad("it is longer than 253 characters"));
+        idna::domain_to_ascii_strict(label).map_err(|_| not_a_label())?
+    };
+    if ace.len() > 63 {
+        return Err("Label too long".into());
+    }
+    Ok(ace)
+}
+
+impl DomainName {
+    /// Validates a hostname as the reference does, converting IDN labels to ACE.
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let bad = |m: String| DomainError::field("domain", m);
+        let value = s.strip_suffix('.').unwrap_or(s);
+        if value == "*" {
+            return Err(bad("Hostname can't only be a wildcard".into()));
         }
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(bad("it must be lowercase"));
+        let mut labels: Vec<&str> = value.split('.').collect();
+        let wildcard = labels.first() == Some(&"*");
+        if wildcard {
+            labels.remove(0);
         }
-        if s.ends_with('.') {
-            return Err(bad("it must not end with a dot"));
-        }
-        for (i, label) in s.split('.').enumerate() {
-            if label == "*" && i == 0 && s.contains('.') {
-                continue;
-            }
-            if label.is_empty() {
-                return Err(bad("it has an empty label"));
-            }
-            if label.len() > 63 {
-                return Err(bad("a label is longer than 63 characters"));
-            }
-            if !LABEL_RE.is_match(label) {
-                return Err(bad(&format!("{label:?} is not a valid label")));
-            }
-        }
+        let mut ace = labels
+            .iter()
+            .map(|l| ace_label(l))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|why| {
+                bad(format!(
+                    "Hostname does not look valid, could not convert to ACE {value}: {why}"
+                ))
+            })?;
         // RFC 3696: a top-level domain is never all digits, which also keeps IP addresses out.
-        if s.rsplit('.')
-            .next()
+        if ace
+            .last()
             .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
         {
-            return Err(bad("the last label cannot be all digits"));
+            return Err(bad("Hostname does not look valid.".into()));
         }
-        Ok(Self(s.to_owned()))
+        if wildcard {
+            ace.insert(0, "*".into());
+        }
+        let ace = ace.join(".");
+        if ace.len() > 253 {
+            return Err(bad("Hostname must be 253 characters or less.".into()));
+        }
+        Ok(Self(ace))
     }
 
     /// Whether this is a wildcard (`*.example.com`).
     pub fn is_wildcard(&self) -> bool {
         self.0.starts_with("*.")
+    }
+
+    /// The name in lower case: how names are compared (`MYDOMAIN.NET` is
+    /// `mydomain.net` to DNS and to nginx) and how Dokku is given them.
+    pub fn fold(&self) -> String {
+        self.0.to_ascii_lowercase()
     }
 }
 
@@ -305,11 +358,32 @@ mod tests {
             assert_eq!(parsed.as_str(), *ok);
             assert_eq!(parsed.is_wildcard(), ok.starts_with("*."), "{ok}");
         }
+        // As the reference keeps them: case as written, one trailing dot
+        // dropped, IDN labels in ACE.
+        for (given, kept, folded) in [
+            ("MYDOMAIN.NET", "MYDOMAIN.NET", "mydomain.net"),
+            ("foo.com.", "foo.com", "foo.com"),
+            ("bücher.de", "xn--bcher-kva.de", "xn--bcher-kva.de"),
+            (
+                "*.домена.испытание",
+                "*.xn--80ahd1agd.xn--80akhbyknj4f",
+                "*.xn--80ahd1agd.xn--80akhbyknj4f",
+            ),
+        ] {
+            let parsed = DomainName::parse(given).unwrap_or_else(|e| panic!("{given}: {e}"));
+            assert_eq!((parsed.as_str(), parsed.fold().as_str()), (kept, folded));
+        }
+        for (bad, message) in [
+            ("*", "Hostname can't only be a wildcard"),
+            ("django.pa--assandbox", "Hostname does not look valid, could not convert to ACE django.pa--assandbox: The label b'pa--assandbox' is not a valid A-label"),
+            ("this-is-an.invalid.1", "Hostname does not look valid."),
+            (&".".repeat(0).chars().chain("a.".repeat(127).chars()).chain("a".chars()).collect::<String>(), "Hostname must be 253 characters or less."),
+        ] {
+            assert_eq!(DomainName::parse(bad), Err(DomainError::field("domain", message)));
+        }
         let invalid: &[&str] = &[
             "",
             "bad_domain!",
-            "Foo.com",
-            "FOO.COM",
             "a..b",
             "*",
             "*.",
@@ -324,11 +398,9 @@ mod tests {
             " foo.com",
             "foo.com ",
             ".foo.com",
-            "foo.com.",
             "foo..com",
             "_dmarc.foo.com",
             "foo_bar.com",
-            "bücher.de",
             "foo.com/path",
             "foo.com:80",
             "user@foo.com",
@@ -345,10 +417,7 @@ mod tests {
             match DomainName::parse(bad) {
                 Err(DomainError::Field { field, message }) => {
                     assert_eq!(field, "domain", "{bad:?}");
-                    assert!(
-                        message.starts_with("Hostname does not look valid"),
-                        "{bad:?}: {message}"
-                    );
+                    assert!(message.starts_with("Hostname"), "{bad:?}: {message}");
                 }
                 other => panic!("{bad:?}: expected a domain error, got {other:?}"),
             }

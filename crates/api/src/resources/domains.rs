@@ -103,8 +103,11 @@ impl DomainsApi {
     ) -> ApiResult<DomainCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let Some(raw) = body.0.domain.filter(|d| !d.is_empty()) else {
+        let Some(raw) = body.0.domain else {
             return Err(ApiError::field("domain", "This field is required.").into());
+        };
+        if raw.is_empty() {
+            return Err(ApiError::field("domain", "This field may not be blank.").into());
         };
         let row = uc::add(st, &auth.0, &app, &raw).await?;
         Ok(DomainCreated::Created(Json(dto(

@@ -125,10 +125,10 @@ pub async fn attach(
     cert: &certificate::Model,
     raw_domain: &str,
 ) -> Result<(), ApiError> {
-    if DomainName::parse(raw_domain).is_err() {
+    let Ok(wanted) = DomainName::parse(raw_domain) else {
         return Err(DomainError::not_found("Domain").into());
-    }
-    let row = domains::by_name(&state.db, raw_domain)
+    };
+    let row = domains::by_name(&state.db, wanted.as_str())
         .await?
         .ok_or_else(|| DomainError::not_found("Domain"))?;
     let app = app_by_id(state, row.app_id).await?;
@@ -184,10 +184,10 @@ pub async fn detach(
     cert: &certificate::Model,
     raw_domain: &str,
 ) -> Result<(), ApiError> {
-    if DomainName::parse(raw_domain).is_err() {
+    let Ok(wanted) = DomainName::parse(raw_domain) else {
         return Err(DomainError::not_found("Domain").into());
-    }
-    let row = domains::by_name(&state.db, raw_domain)
+    };
+    let row = domains::by_name(&state.db, wanted.as_str())
         .await?
         .filter(|d| d.certificate_id == Some(cert.id))
         .ok_or_else(|| DomainError::not_found("Domain"))?;

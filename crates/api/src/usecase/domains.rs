@@ -81,6 +81,9 @@ async fn routed_by_unmanaged_app(
     Ok(None)
 }
 
+/// The reference's answer for a name stored exactly as given.
+const TAKEN: &str = "Domain is already in use by another application";
+
 /// Adds a domain to the app and routes it on Dokku.
 pub async fn add(
     state: &AppState,
@@ -89,26 +92,38 @@ pub async fn add(
     raw: &str,
 ) -> Result<domain::Model, ApiError> {
     let name = DomainName::parse(raw)?;
-    if let Some(why) = claim_refusal(&state.settings.platform_domain, &app.name, name.as_str()) {
+    let in_use = || {
+        ApiError::field(
+            "domain",
+            &format!(
+                "The domain {} is already in use by another app",
+                raw.strip_suffix('.').unwrap_or(raw)
+            ),
+        )
+    };
+    if let Some(why) = claim_refusal(&state.settings.platform_domain, &app.name, &name.fold()) {
         return Err(ApiError::field("domain", &why));
     }
     let app_name = AppName::parse(&app.name)?;
     with_app_lock(state, &app.name, app.id, async || {
-        if let Some(other) = routed_by_unmanaged_app(state, name.as_str()).await? {
+        if let Some(other) = routed_by_unmanaged_app(state, &name.fold()).await? {
             tracing::info!(domain = %name, dokku_app = %other, "domain refused: Dokku routes it to an app Drydock does not manage");
-            return Err(ApiError::field(
-                "domain",
-                "Domain is already in use by another application",
-            ));
+            return Err(ApiError::field("domain", TAKEN));
         }
-        let row = domains::insert(&state.db, app.id, caller.id(), name.as_str())
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => {
-                    ApiError::field("domain", "Domain is already in use by another application")
-                }
-                other => other.into(),
-            })?;
+        let row = match domains::insert(&state.db, app.id, caller.id(), name.as_str()).await {
+            Ok(row) => row,
+            // Written exactly as the name taken, the reference's unique check
+            // answers first; another spelling of it, its own hostname check.
+            Err(StoreError::Conflict(_)) => {
+                let taken = domains::by_name(&state.db, name.as_str()).await?;
+                return Err(if taken.is_some_and(|d| d.domain == raw) {
+                    ApiError::field("domain", TAKEN)
+                } else {
+                    in_use()
+                });
+            }
+            Err(other) => return Err(other.into()),
+        };
         if !is_default(app, name.as_str()) {
             if let Err(e) = state.platform.add_domain(&app_name, &name).await {
                 if let Err(db_err) = domains::delete(&state.db, row.id).await {
@@ -133,11 +148,12 @@ pub async fn remove(
     raw: &str,
 ) -> Result<(), ApiError> {
     let not_found = || ApiError::from(DomainError::not_found("Domain"));
-    // Every stored domain is a valid hostname (app names are too).
-    if DomainName::parse(raw).is_err() {
+    // Every stored domain is a valid hostname (app names are too); the
+    // Unicode form of a stored ACE name finds it, as in the reference.
+    let Ok(wanted) = DomainName::parse(raw) else {
         return Err(not_found());
-    }
-    let row = domains::by_name(&state.db, raw)
+    };
+    let row = domains::by_name(&state.db, wanted.as_str())
         .await?
         .filter(|d| d.app_id == app.id)
         .ok_or_else(not_found)?;

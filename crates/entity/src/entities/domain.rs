@@ -12,6 +12,9 @@ pub struct Model {
     pub owner_id: i32,
     #[sea_orm(unique)]
     pub domain: String,
+    /// `domain` in lower case, unique: how names are compared.
+    #[sea_orm(unique)]
+    pub domain_fold: Option<String>,
     pub certificate_id: Option<i32>,
     pub created: DateTimeUtc,
     pub updated: DateTimeUtc,

@@ -9,7 +9,7 @@ use super::{Page, PageRequest};
 use crate::entities::domain;
 use crate::StoreError;
 
-/// Stores a domain; one already taken (by any app) is a [`StoreError::Conflict`].
+/// Stores a domain; one already taken (by any app, in any case) is a [`StoreError::Conflict`].
 pub async fn insert(
     db: &impl ConnectionTrait,
     app_id: i32,
@@ -21,6 +21,7 @@ pub async fn insert(
         app_id: Set(app_id),
         owner_id: Set(owner_id),
         domain: Set(name.to_owned()),
+        domain_fold: Set(Some(name.to_ascii_lowercase())),
         certificate_id: Set(None),
         created: Set(now),
         updated: Set(now),
@@ -31,13 +32,13 @@ pub async fn insert(
     .map_err(StoreError::from_write)
 }
 
-/// Looks a domain up by name.
+/// Looks a domain up by name, in any case.
 pub async fn by_name(
     db: &impl ConnectionTrait,
     name: &str,
 ) -> Result<Option<domain::Model>, StoreError> {
     Ok(domain::Entity::find()
-        .filter(domain::Column::Domain.eq(name))
+        .filter(domain::Column::DomainFold.eq(name.to_ascii_lowercase()))
         .one(db)
         .await?)
 }
