@@ -402,3 +402,40 @@ dual_test!(domains_answer_like_the_reference, |app| {
         assert_eq!(r.body, json!({ "domain": [message] }), "{bad}");
     }
 });
+
+// test_tls: test_tls_enforced and the serializer's boolean forms.
+dual_test!(tls_answers_like_the_reference, |app| {
+    let alice = app.user("alice").await;
+    app.app(&alice, "web").await;
+    let r = app.get("/v2/apps/web/tls", &alice).await;
+    assert_eq!(r.body["https_enforced"], serde_json::Value::Null);
+    let first = app
+        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": true}))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["https_enforced"], true);
+    let r = app
+        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "true"}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.body, json!({"detail": "alice changed nothing"}));
+    let r = app
+        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "False"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["https_enforced"], false);
+    assert_ne!(r.body["uuid"], first.body["uuid"], "a new setting each time");
+    let r = app
+        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "test"}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"https_enforced": ["\"test\" is not a valid boolean."]})
+    );
+    let r = app
+        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": null}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["https_enforced"], serde_json::Value::Null);
+});

@@ -5,7 +5,7 @@ use drydock_entity::store::{tls as store, users};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 
 use super::auth::state;
 use super::problem::ApiResult;
@@ -49,11 +49,47 @@ async fn dto(st: &AppState, app: &app::Model, t: &tls::Model) -> Result<TlsDto, 
     })
 }
 
-/// Change request.
+/// A boolean as the reference's serializer takes it: `true`/`false`, or one
+/// of the words and digits Django REST framework reads as one.
+#[derive(Union)]
+pub enum Flag {
+    /// A JSON boolean.
+    Bool(bool),
+    /// `"true"`, `"yes"`, `"on"`, `"1"`, `"false"`, `"no"`, `"off"`, `"0"`, … (`""` and `"null"`: not set).
+    Text(String),
+    /// `1` or `0`.
+    Number(i64),
+}
+
+impl Flag {
+    /// The value, `None` for the null spellings; otherwise the reference's 400.
+    fn read(self, field: &str) -> Result<Option<bool>, ApiError> {
+        let text = match self {
+            Self::Bool(b) => return Ok(Some(b)),
+            Self::Number(1) => return Ok(Some(true)),
+            Self::Number(0) => return Ok(Some(false)),
+            Self::Number(n) => n.to_string(),
+            Self::Text(t) => t,
+        };
+        match text.as_str() {
+            "t" | "T" | "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on"
+            | "On" | "ON" | "1" => Ok(Some(true)),
+            "f" | "F" | "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off"
+            | "Off" | "OFF" | "0" => Ok(Some(false)),
+            "" | "null" | "Null" | "NULL" => Ok(None),
+            other => Err(ApiError::field(
+                field,
+                &format!("\"{other}\" is not a valid boolean."),
+            )),
+        }
+    }
+}
+
+/// TLS change request.
 #[derive(Object)]
 pub struct TlsBody {
-    /// Redirect HTTP to HTTPS.
-    pub https_enforced: Option<bool>,
+    /// Redirect HTTP to HTTPS; null or absent unsets it.
+    pub https_enforced: Option<Flag>,
 }
 
 /// Change answers.
@@ -96,8 +132,9 @@ impl TlsApi {
     ) -> ApiResult<TlsCreated> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let Some(enforced) = body.0.https_enforced else {
-            return Err(ApiError::field("https_enforced", "This field is required.").into());
+        let enforced = match body.0.https_enforced {
+            Some(flag) => flag.read("https_enforced")?,
+            None => None,
         };
         let row = crate::usecase::tls::set_https_enforced(st, &auth.0, &app, enforced).await?;
         Ok(TlsCreated::Created(Json(dto(st, &app, &row).await?)))

@@ -49,16 +49,22 @@ pub async fn by_app(
         .await?)
 }
 
-/// Records whether HTTPS is enforced.
+/// Records a new TLS setting by `owner_id` (`None`: not set), as the
+/// reference does: a new uuid and creation time each time.
 pub async fn set_https_enforced(
     db: &impl ConnectionTrait,
     id: i32,
-    enforced: bool,
+    owner_id: i32,
+    enforced: Option<bool>,
 ) -> Result<tls::Model, StoreError> {
+    let now = Utc::now();
     Ok(tls::ActiveModel {
         id: Set(id),
-        https_enforced: Set(Some(enforced)),
-        updated: Set(Utc::now()),
+        uuid: Set(uuid::Uuid::new_v4()),
+        owner_id: Set(owner_id),
+        https_enforced: Set(enforced),
+        created: Set(now),
+        updated: Set(now),
         ..Default::default()
     }
     .update(db)
