@@ -241,7 +241,10 @@ dual_test!(tls_enforcement, |app| {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["https_enforced"], true);
-    assert_ne!(r.body["uuid"], uuid, "each setting is new, as in the reference");
+    assert_ne!(
+        r.body["uuid"], uuid,
+        "each setting is new, as in the reference"
+    );
     assert_eq!(
         app.dokku()
             .app("myapp")
@@ -390,7 +393,8 @@ dual_test!(certificates_lifecycle, |app| {
     let r = app.get("/v2/certs", &admin).await;
     assert_eq!(r.body["count"], 2);
     let r = app.get("/v2/certs/foo-cert", &bob).await;
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404, "another user's certificate is not found");
+    assert_eq!(r.body, json!("No Certificate matches the given query."));
     let r = app.get("/v2/certs/foo-cert", &admin).await;
     assert_eq!(r.status, 200);
     no_key(&r.text);
@@ -423,7 +427,7 @@ dual_test!(certificates_lifecycle, |app| {
             json!({"domain": "foo.com"}),
         )
         .await;
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404, "another user's certificate is not found");
     let r = app
         .post(
             "/v2/certs/foo-cert/domain",
@@ -451,6 +455,25 @@ dual_test!(certificates_lifecycle, |app| {
     assert_eq!(r.status, 201, "{}", r.text);
     let r = app.get("/v2/certs/foo-cert", &alice).await;
     assert_eq!(r.body["domains"], json!(["foo.com", "www.foo.com"]));
+    // test_certificate_use_case_4: a domain holds one certificate at a time.
+    let r = app
+        .post(
+            "/v2/certs/foo-cert/domain",
+            &alice,
+            json!({"domain": "foo.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!({"detail": "Domain already has a certificate attached to it"})
+    );
+    // test_certificate_use_case_1: no domain given.
+    let r = app
+        .post("/v2/certs/foo-cert/domain", &alice, json!({}))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, json!({"detail": "domain is a required field"}));
     // One certificate per app.
     let r = app
         .post(
@@ -493,7 +516,7 @@ dual_test!(certificates_lifecycle, |app| {
     assert_eq!(r.status, 201, "{}", r.text);
     assert!(app.dokku().app("myapp").unwrap().cert.is_some());
     let r = app.delete("/v2/certs/wild", &bob).await;
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 404);
     let r = app.delete("/v2/certs/wild", &alice).await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert!(app.dokku().app("myapp").unwrap().cert.is_none());

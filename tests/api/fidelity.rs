@@ -415,18 +415,33 @@ dual_test!(tls_answers_like_the_reference, |app| {
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.body["https_enforced"], true);
     let r = app
-        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "true"}))
+        .post(
+            "/v2/apps/web/tls",
+            &alice,
+            json!({"https_enforced": "true"}),
+        )
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(r.body, json!({"detail": "alice changed nothing"}));
     let r = app
-        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "False"}))
+        .post(
+            "/v2/apps/web/tls",
+            &alice,
+            json!({"https_enforced": "False"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["https_enforced"], false);
-    assert_ne!(r.body["uuid"], first.body["uuid"], "a new setting each time");
+    assert_ne!(
+        r.body["uuid"], first.body["uuid"],
+        "a new setting each time"
+    );
     let r = app
-        .post("/v2/apps/web/tls", &alice, json!({"https_enforced": "test"}))
+        .post(
+            "/v2/apps/web/tls",
+            &alice,
+            json!({"https_enforced": "test"}),
+        )
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(

@@ -52,6 +52,10 @@ fn app_users(ok: u16) -> Expect {
 fn owner_and_admin(ok: u16) -> Expect {
     [401, 403, 403, ok, ok]
 }
+/// A certificate's owner and admins; to anyone else it is not found, as in the reference.
+fn cert_owner_and_admin(ok: u16) -> Expect {
+    [401, 404, 404, ok, ok]
+}
 /// Admins only.
 fn admin_only(ok: u16) -> Expect {
     [401, 403, 403, 403, ok]
@@ -233,12 +237,12 @@ fn rows(f: &Fixture) -> Vec<Row> {
         row(M::POST, "/v2/certs", "/v2/certs", signed_in(201)).body(move |r| {
             json!({"name": format!("cert-{}", tag(r)), "certificate": cert, "key": key})
         }),
-        row(M::GET, "/v2/certs/{name}", "/v2/certs/bobcert", owner_and_admin(200)),
+        row(M::GET, "/v2/certs/{name}", "/v2/certs/bobcert", cert_owner_and_admin(200)),
         row(
             M::POST,
             "/v2/certs/{name}/domain",
             "/v2/certs/bobcert/domain",
-            owner_and_admin(201),
+            cert_owner_and_admin(201),
         )
         .body(|r| match r {
             Role::Admin => json!({"domain": "b.m.example.org"}),
@@ -248,13 +252,13 @@ fn rows(f: &Fixture) -> Vec<Row> {
             M::DELETE,
             "/v2/certs/{name}/domain/{domain}",
             "/v2/certs/bobcert/domain/a.m.example.org",
-            owner_and_admin(204),
+            cert_owner_and_admin(204),
         )
         .path(|r| match r {
             Role::Admin => "/v2/certs/bobcert/domain/b.m.example.org".into(),
             _ => "/v2/certs/bobcert/domain/a.m.example.org".into(),
         }),
-        row(M::DELETE, "/v2/certs/{name}", "/v2/certs/bobcert", owner_and_admin(204)).path(
+        row(M::DELETE, "/v2/certs/{name}", "/v2/certs/bobcert", cert_owner_and_admin(204)).path(
             |r| match r {
                 Role::Owner => "/v2/certs/cert-owner".into(),
                 Role::Admin => "/v2/certs/cert-stranger".into(),

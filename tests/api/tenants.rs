@@ -330,7 +330,7 @@ dual_test!(
         let r = app.get("/v2/certs?offset=1&limit=3", &admin).await;
         assert_eq!(r.body["count"], 5);
         assert_eq!(names(&r), ["alice1", "alice2", "bob0"]);
-        assert_eq!(app.get("/v2/certs/alice0", &bob).await.status, 403);
+        assert_eq!(app.get("/v2/certs/alice0", &bob).await.status, 404);
     }
 );
 

@@ -1,6 +1,7 @@
 //! `/v2/certs`: TLS certificates and the domains they are attached to.
 //! The private key is stored but never part of any answer.
 
+use drydock_domain::DomainError;
 use drydock_entity::store::certs::{self, CertRow};
 use drydock_entity::store::users;
 use poem::Request;
@@ -27,8 +28,9 @@ pub struct CertDto {
     pub owner: String,
     /// The certificate's name.
     pub name: String,
-    /// Subject common name.
-    pub common_name: String,
+    /// Subject common name (null when the subject has none).
+    #[oai(nullable)]
+    pub common_name: Option<String>,
     /// Subject alternative names (DNS).
     pub san: Vec<String>,
     /// SHA-256 fingerprint.
@@ -58,7 +60,7 @@ async fn dto(st: &AppState, c: &CertRow) -> Result<CertDto, ApiError> {
         id: c.id,
         owner,
         name: c.name.clone(),
-        common_name: c.common_name.clone(),
+        common_name: (!c.common_name.is_empty()).then(|| c.common_name.clone()),
         san: serde_json::from_str(&c.san).unwrap_or_default(),
         fingerprint: c.fingerprint.clone(),
         expires: fmt_time(&c.expires),
@@ -171,7 +173,10 @@ impl CertsApi {
         let st = state(req)?;
         let cert = uc::get(st, &auth.0, &name.0).await?;
         let Some(domain) = body.0.domain.filter(|d| !d.is_empty()) else {
-            return Err(ApiError::field("domain", "This field is required.").into());
+            return Err(ApiError::from(DomainError::BadRequest(
+                "domain is a required field".into(),
+            ))
+            .into());
         };
         uc::attach(st, &auth.0, &cert, &domain).await?;
         Ok(CreatedEmpty::Created)

@@ -24,7 +24,8 @@ pub fn may_manage(caller: &AuthUser, cert: &certificate::Model) -> bool {
     caller.is_admin() || cert.owner_id == caller.id()
 }
 
-/// A certificate the caller may manage, by name (404 when missing, 403 when not theirs).
+/// A certificate the caller may manage, by name (404 when missing or not
+/// theirs, as the reference answers: a name alone reveals nothing).
 pub async fn get(
     state: &AppState,
     caller: &AuthUser,
@@ -37,7 +38,7 @@ pub async fn get(
         .await?
         .ok_or_else(|| DomainError::not_found("Certificate"))?;
     if !may_manage(caller, &cert) {
-        return Err(DomainError::Forbidden.into());
+        return Err(DomainError::not_found("Certificate").into());
     }
     Ok(cert)
 }
@@ -133,6 +134,12 @@ pub async fn attach(
         .ok_or_else(|| DomainError::not_found("Domain"))?;
     let app = app_by_id(state, row.app_id).await?;
     let app = app_for(state, caller, &app.name, AppAction::Use).await?;
+    if row.certificate_id.is_some() {
+        return Err(DomainError::Conflict(
+            "Domain already has a certificate attached to it".into(),
+        )
+        .into());
+    }
     let domain_name = DomainName::parse(&row.domain)?;
     let info = CertificateInfo::from_pem(&cert.chain_pem, &cert.key_pem)
         .map_err(|_| ApiError::Internal("a stored certificate no longer parses".into()))?;

@@ -23,9 +23,7 @@ pub async fn set_https_enforced(
     with_app_lock(state, &app.name, app.id, async || {
         let row = store::get_or_create(&state.db, app.id, app.owner_id).await?;
         if row.https_enforced.is_some() && row.https_enforced == enforced {
-            return Err(
-                DomainError::Conflict(format!("{} changed nothing", caller.name())).into(),
-            );
+            return Err(DomainError::Conflict(format!("{} changed nothing", caller.name())).into());
         }
         let on = enforced.unwrap_or(false);
         state.platform.set_https_enforced(&app_name, on).await?;
