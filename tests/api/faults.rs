@@ -236,7 +236,11 @@ async fn assert_failed(app: &TestApp, token: &str, version: i32, exception: &str
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["state"], "failed", "{}", r.text);
     assert_eq!(r.body["failed"], true);
-    assert_eq!(r.body["exception"], exception);
+    assert_eq!(
+        r.body["exception"],
+        format!("error: {exception}"),
+        "worded as the reference's"
+    );
 }
 
 /// Asserts that the client still sees v3's config: `A=1` and no `B`.
@@ -463,7 +467,7 @@ pg_test!(daemon_replies_garbage, |app| {
     assert_eq!(rel.body["state"], "failed", "{}", rel.text);
     let exception = rel.body["exception"].as_str().unwrap();
     assert!(
-        exception.starts_with("unintelligible reply from Dokku: "),
+        exception.starts_with("error: unintelligible reply from Dokku: "),
         "{exception}"
     );
     assert_config_is_v3(&app, &alice).await;

@@ -454,3 +454,102 @@ dual_test!(tls_answers_like_the_reference, |app| {
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["https_enforced"], serde_json::Value::Null);
 });
+
+// test_release: test_release_rollback (texts, string versions),
+// test_release_rollback_failure and the failed summaries of test_build and
+// test_config; test_pods: test_scale_errors, test_container_errors.
+dual_test!(releases_and_scale_answer_like_the_reference, |app| {
+    use drydock_dokku::sim::Fault;
+    let alice = app.user("alice").await;
+    app.app(&alice, "web").await;
+    let rollback = |body: serde_json::Value| {
+        let (app, alice) = (&app, &alice);
+        async move {
+            app.post("/v2/apps/web/releases/rollback", alice, body)
+                .await
+        }
+    };
+    for (body, message) in [
+        (json!({}), "version cannot be below 0"),
+        (json!({"version": 0}), "version cannot be below 0"),
+        (json!({"version": 1}), "Cannot roll back to initial release."),
+        (
+            json!({"version": "abc"}),
+            "invalid literal for int() with base 10: 'abc'",
+        ),
+    ] {
+        let r = rollback(body.clone()).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(r.body, json!({ "detail": message }), "{body}");
+    }
+    // Build-less releases roll back among themselves.
+    let r = app
+        .post("/v2/apps/web/config", &alice, json!({"values": {"A": "1"}}))
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .post("/v2/apps/web/config", &alice, json!({"values": {"A": "2"}}))
+        .await;
+    assert_eq!(r.status, 201);
+    let r = rollback(json!({"version": "2"})).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.body),
+        (201, &json!({"version": 4})),
+        "{}",
+        r.text
+    );
+    let r = app.get("/v2/apps/web/config", &alice).await;
+    assert_eq!(r.body["values"]["A"], "1");
+
+    // A failed build is worded as the reference words it.
+    let r = app
+        .post("/v2/apps/web/builds", &alice, json!({"image": "img:1"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app.sim.set_fault(Fault::FailNext {
+        count: 1,
+        prefix: Some("git:from-archive".into()),
+        message: "Unable to pull img:2".into(),
+    });
+    let r = app
+        .post("/v2/apps/web/builds", &alice, json!({"image": "img:2"}))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let uuid = app.get("/v2/apps/web/builds", &alice).await.body["results"][0]["uuid"]
+        .as_str()
+        .expect("uuid")
+        .replace('-', "");
+    let failed = app.get("/v2/apps/web/releases/v6", &alice).await;
+    assert_eq!(failed.body["failed"], true, "{}", failed.text);
+    assert_eq!(
+        failed.body["summary"],
+        format!("alice deployed {} which failed", &uuid[..7])
+    );
+    assert_eq!(failed.body["exception"], "error: Unable to pull img:2");
+    let r = rollback(json!({"version": 6})).await;
+    assert_eq!(
+        r.body,
+        json!({"detail": "Cannot roll back to failed release."})
+    );
+    // A release without a build cannot replace one with a build.
+    let r = rollback(json!({"version": 2})).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"detail": "No build associated with this release"})
+    );
+
+    for (body, message) in [
+        (json!({"cmd": "not_an_int"}), "Invalid scaling format: invalid literal for int() with base 10: 'not_an_int'"),
+        (json!({"cmd": -1}), "Invalid scaling format: ['Must be greater than or equal to zero']"),
+        (json!({"cmd": [1]}), "Invalid scaling format: int() argument must be a string, a bytes-like object or a real number, not 'list'"),
+    ] {
+        let r = app.post("/v2/apps/web/scale", &alice, body.clone()).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(r.body, json!({ "detail": message }), "{body}");
+    }
+    for body in [json!({}), json!({"cmd": 1.5})] {
+        let r = app.post("/v2/apps/web/scale", &alice, body.clone()).await;
+        assert_eq!(r.status, 204, "{body}: {}", r.text);
+    }
+});

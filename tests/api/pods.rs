@@ -61,7 +61,7 @@ dual_test!(pods_and_scale, |app| {
         (json!({"web": -1}), 400),
         (json!({"web": "many"}), 400),
         (json!({"web": 101}), 400),
-        (json!({}), 400),
+        (json!({}), 204),
     ] {
         let r = app.post("/v2/apps/p/scale", &alice, body.clone()).await;
         assert_eq!(r.status, status, "{body}: {}", r.text);

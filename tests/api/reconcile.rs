@@ -20,6 +20,7 @@ async fn crash_after_commit(app: &TestApp, name: &str, summary: &str) -> i32 {
         summary: summary.into(),
         config: ConfigSource::Existing(cur.config_id.unwrap()),
         build_id: cur.build.map(|b| b.id),
+        failed_summary: format!("{summary} which failed"),
     };
     write_pending(&state, &row, draft).await.unwrap().version
 }

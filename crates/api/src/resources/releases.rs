@@ -5,7 +5,7 @@ use drydock_entity::store::releases::{self, ReleaseRow};
 use poem::Request;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi, Union};
 
 use super::auth::state;
 use super::problem::ApiResult;
@@ -64,11 +64,33 @@ fn dto(app: &str, r: ReleaseRow) -> ReleaseDto {
     }
 }
 
+/// A release number, as a number or (as the reference also takes it) a string of digits.
+#[derive(Union)]
+pub enum VersionNumber {
+    /// `3`
+    Number(i32),
+    /// `"3"`
+    Text(String),
+}
+
+impl VersionNumber {
+    fn read(self) -> Result<i32, ApiError> {
+        match self {
+            Self::Number(n) => Ok(n),
+            Self::Text(t) => t.trim().parse().map_err(|_| {
+                ApiError::from(DomainError::BadRequest(format!(
+                    "invalid literal for int() with base 10: '{t}'"
+                )))
+            }),
+        }
+    }
+}
+
 /// Rollback request.
 #[derive(Object)]
 pub struct RollbackBody {
     /// Version to return to; defaults to the one before the current.
-    pub version: Option<i32>,
+    pub version: Option<VersionNumber>,
 }
 
 /// `{"version": N}`.
@@ -145,7 +167,8 @@ impl ReleasesApi {
     ) -> ApiResult<RolledBack> {
         let st = state(req)?;
         let app = app_for(st, &auth.0, &id.0, AppAction::Use).await?;
-        let version = uc::rollback(st, &app, auth.0.id(), auth.0.name(), body.0.version).await?;
+        let target = body.0.version.map(VersionNumber::read).transpose()?;
+        let version = uc::rollback(st, &app, auth.0.id(), auth.0.name(), target).await?;
         Ok(RolledBack::Created(Json(VersionDto { version })))
     }
 }

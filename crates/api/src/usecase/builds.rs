@@ -138,11 +138,18 @@ pub async fn create(
             summary: deployed_summary(caller.name(), &row),
             config,
             build_id: Some(row.id),
+            failed_summary: failed_build_summary(caller.name(), &row),
         };
         releases::publish(state, &app, draft).await?;
         Ok(row)
     })
     .await
+}
+
+/// `<user> deployed <build uuid7> which failed`, as the reference words a failed build.
+fn failed_build_summary(user: &str, row: &build::Model) -> String {
+    let uuid = row.uuid.simple().to_string();
+    format!("{user} deployed {} which failed", &uuid[..7])
 }
 
 /// Records a build that the platform built and deployed by itself (a
@@ -165,18 +172,17 @@ pub async fn record(
             .ok_or_else(|| DomainError::not_found("App"))?;
         let config = current_config(state, &app).await?;
         let row = builds::insert(&state.db, app.id, pusher.id(), &checked.new).await?;
+        let failed_summary = failed_build_summary(pusher.name(), &row);
         let summary = match &outcome {
             Outcome::Succeeded => deployed_summary(pusher.name(), &row),
-            Outcome::Failed(_) => {
-                let uuid = row.uuid.simple().to_string();
-                format!("{} deployed {} which failed", pusher.name(), &uuid[..7])
-            }
+            Outcome::Failed(_) => failed_summary.clone(),
         };
         let draft = Draft {
             owner_id: pusher.id(),
             summary,
             config,
             build_id: Some(row.id),
+            failed_summary,
         };
         let rel = releases::record_applied(state, &app, draft, &checked.typed, &outcome).await?;
         if matches!(outcome, Outcome::Failed(_)) {

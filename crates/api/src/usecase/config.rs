@@ -28,6 +28,7 @@ pub async fn set(
             summary,
             config: ConfigSource::New(next.clone()),
             build_id: current.release.as_ref().and_then(|r| r.build_id),
+            failed_summary: format!("{} deployed a config that failed", caller.name()),
         };
         releases::publish(state, &app, draft).await?;
         Ok(next)

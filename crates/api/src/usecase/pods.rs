@@ -53,30 +53,27 @@ pub async fn scale(
     app: &app::Model,
     request: BTreeMap<String, Value>,
 ) -> Result<(), ApiError> {
-    if request.is_empty() {
-        return Err(DomainError::BadRequest(
-            "Give at least one process type and count, e.g. {\"web\": 2}".into(),
-        )
-        .into());
-    }
     with_app_lock(state, &app.name, app.id, async || {
         let app = apps::by_name(&state.db, &app.name)
             .await?
             .ok_or_else(|| DomainError::not_found("App"))?;
         let types = current_types(state, &app).await?;
-        let mut counts = BTreeMap::new();
+        let invalid =
+            |why: String| DomainError::BadRequest(format!("Invalid scaling format: {why}"));
+        let mut wanted = BTreeMap::new();
         for (t, v) in &request {
-            let count = v
-                .as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-                .ok_or_else(|| DomainError::field(t, "Must be a non-negative integer"))?;
-            if count > u64::from(state.settings.max_scale) {
-                return Err(DomainError::field(
-                    t,
-                    format!("Must be at most {}", state.settings.max_scale),
-                )
-                .into());
-            }
+            let count = python_int(v).map_err(invalid)?;
+            wanted.insert(t, count);
+        }
+        if wanted.values().any(|c| *c < 0) {
+            return Err(invalid("['Must be greater than or equal to zero']".into()).into());
+        }
+        let max = i64::from(state.settings.max_scale);
+        if wanted.values().any(|c| *c > max) {
+            return Err(invalid(format!("['Must be at most {max}']")).into());
+        }
+        let mut counts = BTreeMap::new();
+        for (t, count) in wanted {
             let pt = ProcessType::parse(t)
                 .ok()
                 .filter(|pt| types.contains(pt))
@@ -87,9 +84,17 @@ pub async fn scale(
                 })?;
             counts.insert(pt, u32::try_from(count).unwrap_or(u32::MAX));
         }
+        // Nothing asked, or nothing different: nothing to do, as in the reference.
+        let structure = apps::structure(&app)?;
+        if counts
+            .iter()
+            .all(|(t, c)| structure.get(t.as_str()) == Some(c))
+        {
+            return Ok(());
+        }
         let name = AppName::parse(&app.name)?;
         state.platform.scale(&name, &counts).await?;
-        let mut structure = apps::structure(&app)?;
+        let mut structure = structure;
         for (t, c) in &counts {
             structure.insert(t.to_string(), *c);
         }
@@ -104,6 +109,36 @@ pub async fn scale(
         Ok(())
     })
     .await
+}
+
+/// A scale count read as Python's `int()` reads it (the reference's rule):
+/// integers, floats truncated, strings of an integer, booleans; otherwise
+/// Python's error text.
+fn python_int(v: &Value) -> Result<i64, String> {
+    let not_a_number = |kind: &str| {
+        format!(
+            "int() argument must be a string, a bytes-like object or a real number, not '{kind}'"
+        )
+    };
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64)
+            })
+            .ok_or_else(|| "cannot convert float infinity to integer".to_owned()),
+        Value::String(s) => s
+            .trim()
+            .replace('_', "")
+            .parse::<i64>()
+            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
+        Value::Bool(b) => Ok(i64::from(*b)),
+        Value::Null => Err(not_a_number("NoneType")),
+        Value::Array(_) => Err(not_a_number("list")),
+        Value::Object(_) => Err(not_a_number("dict")),
+    }
 }
 
 /// Restarts all pods, one type's, or one pod's (which, when `of_type` is

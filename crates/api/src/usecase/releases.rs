@@ -36,6 +36,9 @@ pub struct Draft {
     pub config: ConfigSource,
     /// Its build, if any.
     pub build_id: Option<i32>,
+    /// Its summary should it fail to apply, worded as the reference's
+    /// (`alice deployed a config that failed`).
+    pub failed_summary: String,
 }
 
 /// What an app currently runs: its current release, that release's config and build.
@@ -224,6 +227,16 @@ pub async fn apply(
     app: &app::Model,
     rel: &release::Model,
 ) -> Result<(), ApiError> {
+    apply_or_fail_as(state, app, rel, None).await
+}
+
+/// [`apply`], with the summary a failure leaves on the release (its own when `None`).
+async fn apply_or_fail_as(
+    state: &AppState,
+    app: &app::Model,
+    rel: &release::Model,
+    failed_summary: Option<String>,
+) -> Result<(), ApiError> {
     let name = AppName::parse(&app.name)?;
     let mut spec = spec_for(state, &app.name, rel).await?;
     spec.replaces = app.current_version.and_then(|v| u32::try_from(v).ok());
@@ -255,7 +268,11 @@ pub async fn apply(
         Err(e) => {
             tracing::warn!(app = %app.name, version = rel.version, error = %e, "release failed; restoring the previous one");
             let txn = state.db.begin().await.map_err(StoreError::from)?;
-            releases::set_state(&txn, rel.id, releases::FAILED, Some(e.to_string())).await?;
+            releases::set_state(&txn, rel.id, releases::FAILED, Some(format!("error: {e}")))
+                .await?;
+            if let Some(summary) = failed_summary {
+                releases::set_summary(&txn, rel.id, &summary).await?;
+            }
             events::record(
                 &txn,
                 app.id,
@@ -437,8 +454,9 @@ fn structure_strings(counts: BTreeMap<ProcessType, u32>) -> BTreeMap<String, u32
 
 /// Publishes a release end to end: write pending, apply, record. Returns its version.
 pub async fn publish(state: &AppState, app: &app::Model, draft: Draft) -> Result<i32, ApiError> {
+    let failed_summary = draft.failed_summary.clone();
     let rel = write_pending(state, app, draft).await?;
-    apply(state, app, &rel).await?;
+    apply_or_fail_as(state, app, &rel, Some(failed_summary)).await?;
     Ok(rel.version)
 }
 
@@ -469,17 +487,17 @@ async fn rollback_locked(
 ) -> Result<i32, ApiError> {
     let current = app.current_version.unwrap_or(0);
     let target = target.unwrap_or(current - 1);
-    if target <= 1 {
+    if target < 1 {
+        return Err(DomainError::BadRequest("version cannot be below 0".into()).into());
+    }
+    if target == 1 {
         return Err(DomainError::BadRequest("Cannot roll back to initial release.".into()).into());
     }
     let prev = releases::by_version(&state.db, app.id, target)
         .await?
         .ok_or_else(|| DomainError::BadRequest("Release matching query does not exist.".into()))?;
     if prev.state == releases::FAILED {
-        return Err(DomainError::BadRequest(format!(
-            "Cannot roll back to failed release v{target}."
-        ))
-        .into());
+        return Err(DomainError::BadRequest("Cannot roll back to failed release.".into()).into());
     }
     if prev.state != releases::SUCCEEDED {
         return Err(DomainError::BadRequest(format!(
@@ -487,17 +505,24 @@ async fn rollback_locked(
         ))
         .into());
     }
-    if prev.build_id.is_none() {
-        return Err(DomainError::BadRequest(format!(
-            "Cannot roll back to release v{target}: it has no build to deploy."
-        ))
-        .into());
+    // As in the reference, a release without a build cannot replace one
+    // with a build (there would be nothing to run); between build-less
+    // releases, rolling back only changes the config.
+    let current_build = match app.current_version {
+        Some(v) => releases::by_version(&state.db, app.id, v)
+            .await?
+            .and_then(|r| r.build_id),
+        None => None,
+    };
+    if prev.build_id.is_none() && current_build.is_some() {
+        return Err(DomainError::BadRequest("No build associated with this release".into()).into());
     }
     let draft = Draft {
         owner_id: actor_id,
         summary: format!("{actor} rolled back to v{target}"),
         config: ConfigSource::Existing(prev.config_id),
         build_id: prev.build_id,
+        failed_summary: format!("{actor} performed roll back to a release that failed"),
     };
     publish(state, app, draft).await
 }

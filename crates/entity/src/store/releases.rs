@@ -167,6 +167,22 @@ pub async fn pending(db: &impl ConnectionTrait) -> Result<Vec<release::Model>, S
         .await?)
 }
 
+/// Replaces a release's summary (a failed one is worded as a failure).
+pub async fn set_summary(
+    db: &impl ConnectionTrait,
+    id: i32,
+    summary: &str,
+) -> Result<(), StoreError> {
+    release::ActiveModel {
+        id: Set(id),
+        summary: Set(summary.to_owned()),
+        ..Default::default()
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}
+
 /// Records the outcome of applying a release.
 pub async fn set_state(
     db: &impl ConnectionTrait,
