@@ -472,7 +472,10 @@ dual_test!(releases_and_scale_answer_like_the_reference, |app| {
     for (body, message) in [
         (json!({}), "version cannot be below 0"),
         (json!({"version": 0}), "version cannot be below 0"),
-        (json!({"version": 1}), "Cannot roll back to initial release."),
+        (
+            json!({"version": 1}),
+            "Cannot roll back to initial release.",
+        ),
         (
             json!({"version": "abc"}),
             "invalid literal for int() with base 10: 'abc'",
@@ -552,4 +555,42 @@ dual_test!(releases_and_scale_answer_like_the_reference, |app| {
         let r = app.post("/v2/apps/web/scale", &alice, body.clone()).await;
         assert_eq!(r.status, 204, "{body}: {}", r.text);
     }
+});
+
+// test_pods: test_container_str, test_restart_pods — pods are named as the
+// reference's are (`<app>-<type>-<8..10>-<5>`), which the clients parse.
+dual_test!(pods_are_named_like_the_references, |app| {
+    let alice = app.user("alice").await;
+    app.app(&alice, "web-app").await;
+    let r = app
+        .post("/v2/apps/web-app/builds", &alice, json!({"image": "img:1"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.get("/v2/apps/web-app/pods", &alice).await;
+    let name = r.body["results"][0]["name"]
+        .as_str()
+        .expect("a pod")
+        .to_owned();
+    let rest = name
+        .strip_prefix("web-app-cmd-")
+        .expect("app and type first");
+    let (a, b) = rest.split_once('-').expect("two parts");
+    let alnum = |s: &str| {
+        s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
+    assert!(
+        (8..=10).contains(&a.len()) && b.len() == 5 && alnum(a) && alnum(b),
+        "{name}"
+    );
+    // What `drycc ps:restart <pod>` sends for it.
+    let r = app
+        .post(
+            &format!("/v2/apps/web-app/pods/cmd/{name}/restart"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body[0]["name"], name.as_str(), "the same name afterwards");
 });

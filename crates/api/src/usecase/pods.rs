@@ -10,6 +10,7 @@ use drydock_entity::entities::app;
 use drydock_entity::store::{apps, events};
 use poem::http::StatusCode;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::lock::with_app_lock;
 use super::releases;
@@ -33,8 +34,27 @@ pub async fn list(
     if let Some(t) = only_type {
         pods.retain(|p| p.process_type == t);
     }
+    for p in &mut pods {
+        p.name = shown_name(&app.name, p);
+    }
     pods.sort_by(|a, b| (&a.process_type, &a.name).cmp(&(&b.process_type, &b.name)));
     Ok(pods)
+}
+
+/// The name a container is shown under: `<app>-<type>-<10>-<5>`, the shape
+/// of the reference's Kubernetes pod names, which both clients parse to find
+/// a pod's type (`ps:restart`). Derived from Dokku's container name alone,
+/// so a name a client read keeps working across deploys and restarts.
+pub fn shown_name(app: &str, pod: &Pod) -> String {
+    let digest = Sha256::digest(&pod.name);
+    let hex = hex::encode(digest);
+    format!("{app}-{}-{}-{}", pod.process_type, &hex[..10], &hex[10..15])
+}
+
+/// The container a client names, by the name it is shown under or Dokku's own.
+fn find_pod<'a>(app: &str, pods: &'a [Pod], wanted: &str) -> Option<&'a Pod> {
+    pods.iter()
+        .find(|p| p.name == wanted || shown_name(app, p) == wanted)
 }
 
 /// The process types the app's current build runs; a 400 when there is no build.
@@ -156,7 +176,7 @@ pub async fn restart(
     let listed = match (which, of_type) {
         (Some(w), Some(t)) => {
             let pods = state.platform.list_pods(&name).await?;
-            if !pods.iter().any(|p| p.name == w && p.process_type == t) {
+            if !find_pod(&app.name, &pods, w).is_some_and(|p| p.process_type == t) {
                 return Err(DomainError::BadRequest(format!(
                     "Container {w} of type {t} does not exist in application"
                 ))
@@ -167,6 +187,7 @@ pub async fn restart(
         _ => None,
     };
     let types = current_types(state, app).await?;
+    let mut restarted_type = None;
     let target = match which {
         None => RestartTarget::All,
         Some(w) => match ProcessType::parse(w).ok().filter(|t| types.contains(t)) {
@@ -176,13 +197,14 @@ pub async fn restart(
                     Some(pods) => pods,
                     None => state.platform.list_pods(&name).await?,
                 };
-                if !pods.iter().any(|p| p.name == w) {
+                let Some(found) = find_pod(&app.name, &pods, w) else {
                     return Err(DomainError::BadRequest(format!(
                         "Container {w} does not exist in application"
                     ))
                     .into());
-                }
-                RestartTarget::Pod(PodName::parse(w)?)
+                };
+                restarted_type = Some(found.process_type.clone());
+                RestartTarget::Pod(PodName::parse(&found.name)?)
             }
         },
     };
@@ -204,13 +226,7 @@ pub async fn restart(
     match &target {
         RestartTarget::All => {}
         RestartTarget::Type(t) => pods.retain(|p| p.process_type == t.as_str()),
-        RestartTarget::Pod(p) => {
-            let ty = pods
-                .iter()
-                .find(|x| x.name == p.as_str())
-                .map(|x| x.process_type.clone());
-            pods.retain(|x| Some(&x.process_type) == ty.as_ref());
-        }
+        RestartTarget::Pod(_) => pods.retain(|x| Some(&x.process_type) == restarted_type.as_ref()),
     }
     Ok(pods)
 }
