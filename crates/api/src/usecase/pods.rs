@@ -176,7 +176,7 @@ pub async fn restart(
     let listed = match (which, of_type) {
         (Some(w), Some(t)) => {
             let pods = state.platform.list_pods(&name).await?;
-            if !find_pod(&app.name, &pods, w).is_some_and(|p| p.process_type == t) {
+            if find_pod(&app.name, &pods, w).is_none_or(|p| p.process_type != t) {
                 return Err(DomainError::BadRequest(format!(
                     "Container {w} of type {t} does not exist in application"
                 ))
