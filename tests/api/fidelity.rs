@@ -579,8 +579,12 @@ dual_test!(pods_are_named_like_the_references, |app| {
         s.bytes()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
+    // The deis client takes only digits in the first part.
     assert!(
-        (8..=10).contains(&a.len()) && b.len() == 5 && alnum(a) && alnum(b),
+        (8..=10).contains(&a.len())
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.len() == 5
+            && alnum(b),
         "{name}"
     );
     // What `drycc ps:restart <pod>` sends for it.
@@ -593,4 +597,27 @@ dual_test!(pods_are_named_like_the_references, |app| {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body[0]["name"], name.as_str(), "the same name afterwards");
+});
+
+// test_build: the structure merges the build's process types into what was
+// stored, so rolling back to an earlier build brings its processes back.
+dual_test!(a_rollback_brings_back_the_processes_of_its_build, |app| {
+    let alice = app.user("alice").await;
+    app.app(&alice, "web").await;
+    let build = |body: serde_json::Value| {
+        let (app, alice) = (&app, &alice);
+        async move { app.post("/v2/apps/web/builds", alice, body).await }
+    };
+    assert_eq!(build(json!({"image": "img:1"})).await.status, 201);
+    let r = build(json!({"image": "img:1", "procfile": {"worker": "sleep 1"}})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.get("/v2/apps/web", &alice).await;
+    assert_eq!(r.body["structure"], json!({"cmd": 1, "worker": 0}));
+    let r = app
+        .post("/v2/apps/web/releases/rollback", &alice, json!({}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = app.get("/v2/apps/web/pods", &alice).await;
+    assert_eq!(r.body["count"], 1, "the cmd process runs again: {}", r.text);
+    assert_eq!(app.dokku().app("web").expect("web").scale["web"], 1);
 });

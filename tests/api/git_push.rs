@@ -469,8 +469,8 @@ dual_test!(a_push_is_a_release_that_rolls_back_and_forward, |app| {
     let a = app.get("/v2/apps/web", &c.alice).await;
     assert_eq!(
         a.body["structure"],
-        json!({"cmd": 1}),
-        "web's one container runs the image as cmd again"
+        json!({"cmd": 1, "worker": 0}),
+        "web's one container runs the image as cmd again; worker keeps its count, as the reference keeps it"
     );
     let r = app
         .post(

@@ -47,8 +47,16 @@ pub async fn list(
 /// so a name a client read keeps working across deploys and restarts.
 pub fn shown_name(app: &str, pod: &Pod) -> String {
     let digest = Sha256::digest(&pod.name);
-    let hex = hex::encode(digest);
-    format!("{app}-{}-{}-{}", pod.process_type, &hex[..10], &hex[10..15])
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    // Ten digits, then five of [a-z0-9], as Kubernetes names a deployment's
+    // pods: the deis client takes only digits in the first part.
+    let number = u64::from_be_bytes(first) % 10_000_000_000;
+    let suffix: String = digest[8..13]
+        .iter()
+        .map(|b| char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[usize::from(*b) % 36]))
+        .collect();
+    format!("{app}-{}-{number:010}-{suffix}", pod.process_type)
 }
 
 /// The container a client names, by the name it is shown under or Dokku's own.

@@ -162,8 +162,9 @@ pub async fn record_applied(
     match outcome {
         Outcome::Succeeded => {
             apps::set_current(&txn, app.id, version, &procfile_strings(procfile)).await?;
-            let counts = pushed_scale(&apps::structure(&locked)?, procfile);
-            apps::set_structure(&txn, app.id, &structure_strings(counts)).await?;
+            let stored = apps::structure(&locked)?;
+            let counts = pushed_scale(&stored, procfile);
+            apps::set_structure(&txn, app.id, &merged_structure(stored, counts)).await?;
             events::record(&txn, app.id, &row.summary).await?;
         }
         Outcome::Failed(why) => {
@@ -388,11 +389,31 @@ pub async fn rescale(
     procfile: &BTreeMap<ProcessType, String>,
     first: bool,
 ) -> Result<(), ApiError> {
-    let counts = scale_for(&apps::structure(app)?, procfile, first);
+    let stored = apps::structure(app)?;
+    let counts = scale_for(&stored, procfile, first);
     let name = AppName::parse(&app.name)?;
     state.platform.scale(&name, &counts).await?;
-    apps::set_structure(&state.db, app.id, &structure_strings(counts)).await?;
+    apps::set_structure(&state.db, app.id, &merged_structure(stored, counts)).await?;
     Ok(())
+}
+
+/// The structure after a build: the build's counts over what was stored, as
+/// the reference merges them. A type the build does not run keeps its count,
+/// so rolling back to a build that runs it brings it back at that scale;
+/// only `cmd` and `web`, which carry each other's count (see
+/// [`stored_count`]), replace each other.
+fn merged_structure(
+    mut stored: BTreeMap<String, u32>,
+    counts: BTreeMap<ProcessType, u32>,
+) -> BTreeMap<String, u32> {
+    let counts = structure_strings(counts);
+    for (runs, replaced) in [("web", "cmd"), ("cmd", "web")] {
+        if counts.contains_key(runs) && !counts.contains_key(replaced) {
+            stored.remove(replaced);
+        }
+    }
+    stored.extend(counts);
+    stored
 }
 
 /// The scale a build's process types get: what was stored for each type (0
