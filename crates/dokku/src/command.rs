@@ -197,7 +197,7 @@ impl Command {
         self.value("number", &n.to_string())
     }
 
-    /// Adds a memory limit in Docker's notation (`512m`, `1g`; a bare number is bytes, `100b`).
+    /// Adds a memory limit in Docker's notation (`512m`, `1g`, `64b`; `0` for none).
     pub fn memory(self, m: &MemoryLimit) -> Self {
         self.value("memory limit", &memory_value(m))
     }
