@@ -10,6 +10,7 @@ mod m20261201_000003_app_needs_reapply;
 mod m20261201_000004_key_dokku_name;
 mod m20261201_000005_username_fold;
 mod m20261201_000006_domain_fold;
+mod unique_column;
 
 /// Every migration, in order.
 pub struct Migrator;

@@ -6,6 +6,8 @@ use drydock_domain::ssh_key::PublicKey;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
+use crate::unique_column;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -22,43 +24,13 @@ const INDEX: &str = "keys_fingerprint_sha256_key";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Keys::Table)
-                    .add_column(
-                        ColumnDef::new(Keys::FingerprintSha256)
-                            .string_len(128)
-                            .null(),
-                    )
-                    .to_owned(),
-            )
-            .await?;
+        unique_column::add(manager, Keys::Table, Keys::FingerprintSha256, 128).await?;
         backfill(manager).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table(Keys::Table)
-                    .col(Keys::FingerprintSha256)
-                    .unique()
-                    .to_owned(),
-            )
-            .await
+        unique_column::index(manager, Keys::Table, Keys::FingerprintSha256, INDEX).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name(INDEX).table(Keys::Table).to_owned())
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Keys::Table)
-                    .drop_column(Keys::FingerprintSha256)
-                    .to_owned(),
-            )
-            .await
+        unique_column::drop(manager, Keys::Table, Keys::FingerprintSha256, INDEX).await
     }
 }
 

@@ -10,6 +10,8 @@ use drydock_domain::username;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
+use crate::unique_column;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -26,39 +28,13 @@ const INDEX: &str = "users_username_fold_key";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .add_column(ColumnDef::new(Users::UsernameFold).string_len(600).null())
-                    .to_owned(),
-            )
-            .await?;
+        unique_column::add(manager, Users::Table, Users::UsernameFold, 600).await?;
         backfill(manager).await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table(Users::Table)
-                    .col(Users::UsernameFold)
-                    .unique()
-                    .to_owned(),
-            )
-            .await
+        unique_column::index(manager, Users::Table, Users::UsernameFold, INDEX).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name(INDEX).table(Users::Table).to_owned())
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Users::Table)
-                    .drop_column(Users::UsernameFold)
-                    .to_owned(),
-            )
-            .await
+        unique_column::drop(manager, Users::Table, Users::UsernameFold, INDEX).await
     }
 }
 

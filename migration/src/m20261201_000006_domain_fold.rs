@@ -7,6 +7,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 
+use crate::unique_column;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -23,52 +25,32 @@ const INDEX: &str = "domains_domain_fold_key";
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Domains::Table)
-                    .add_column(ColumnDef::new(Domains::DomainFold).string_len(253).null())
-                    .to_owned(),
-            )
-            .await?;
-        let db = manager.get_connection();
-        let select = Query::select()
-            .columns([Domains::Id, Domains::Domain])
-            .from(Domains::Table)
-            .to_owned();
-        for row in db.query_all(&select).await? {
-            let id: i32 = row.try_get("", "id")?;
-            let name: String = row.try_get("", "domain")?;
-            let update = Query::update()
-                .table(Domains::Table)
-                .value(Domains::DomainFold, name.to_ascii_lowercase())
-                .and_where(Expr::col(Domains::Id).eq(id))
-                .to_owned();
-            db.execute(&update).await?;
-        }
-        manager
-            .create_index(
-                Index::create()
-                    .name(INDEX)
-                    .table(Domains::Table)
-                    .col(Domains::DomainFold)
-                    .unique()
-                    .to_owned(),
-            )
-            .await
+        unique_column::add(manager, Domains::Table, Domains::DomainFold, 253).await?;
+        backfill(manager).await?;
+        unique_column::index(manager, Domains::Table, Domains::DomainFold, INDEX).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(Index::drop().name(INDEX).table(Domains::Table).to_owned())
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Domains::Table)
-                    .drop_column(Domains::DomainFold)
-                    .to_owned(),
-            )
-            .await
+        unique_column::drop(manager, Domains::Table, Domains::DomainFold, INDEX).await
     }
+}
+
+/// Lower-cases every stored name (all were lower case until now).
+async fn backfill(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let select = Query::select()
+        .columns([Domains::Id, Domains::Domain])
+        .from(Domains::Table)
+        .to_owned();
+    for row in db.query_all(&select).await? {
+        let id: i32 = row.try_get("", "id")?;
+        let name: String = row.try_get("", "domain")?;
+        let update = Query::update()
+            .table(Domains::Table)
+            .value(Domains::DomainFold, name.to_ascii_lowercase())
+            .and_where(Expr::col(Domains::Id).eq(id))
+            .to_owned();
+        db.execute(&update).await?;
+    }
+    Ok(())
 }
