@@ -228,6 +228,19 @@ async fn eventually_agreed(app: &TestApp, token: &str) -> i32 {
     }
 }
 
+/// Dokku's deploy count once the background restore's deploy has come in
+/// (it may finish after the config already agrees), or after [`PATIENCE`].
+async fn deploys_after_restore(app: &TestApp, before: u32) -> u32 {
+    let start = Instant::now();
+    loop {
+        let now = app.dokku().app(APP).unwrap().deploy_count;
+        if now > before || start.elapsed() > PATIENCE {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Asserts that release `version` was recorded as failed with `exception`.
 async fn assert_failed(app: &TestApp, token: &str, version: i32, exception: &str) {
     let r = app
@@ -401,11 +414,12 @@ pg_test!(daemon_fails_the_deploy, |app| {
     assert_eq!(r.body, json!({"detail": message}));
     assert_failed(&app, &alice, 4, message).await;
     assert_config_is_v3(&app, &alice).await;
-    // B had reached Dokku's environment before the restart failed; v3 was
-    // re-applied within the same request, from a fresh read of Dokku's state
-    // and with a new deploy of its archive.
+    // B had reached Dokku's environment before the restart failed; v3 is
+    // re-applied in the background, from a fresh read of Dokku's state and
+    // with a new deploy of its archive (which may finish after the config
+    // already agrees).
     assert_eq!(eventually_agreed(&app, &alice).await, 3);
-    assert_eq!(app.dokku().app(APP).unwrap().deploy_count, deploys + 1);
+    assert_eq!(deploys_after_restore(&app, deploys).await, deploys + 1);
 
     assert_recovers(&app, &alice, 4).await;
 });
@@ -506,6 +520,7 @@ pg_test!(daemon_dies_mid_reply_once, |app| {
     // v4 did run on Dokku (its reply was lost), so Drydock cannot call it
     // succeeded; it is failed, and v3 is re-applied over it (in the background).
     assert_eq!(eventually_agreed(&app, &alice).await, 3);
+    deploys_after_restore(&app, before.deploy_count).await;
     let after = app.dokku().app(APP).cloned().unwrap();
     assert_eq!(after.restarts, before.restarts + 1, "v4's restart ran");
     assert_eq!(
