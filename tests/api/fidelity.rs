@@ -146,13 +146,7 @@ dual_test!(accounts_answer_like_the_reference, |app| {
     // Users are listed oldest first.
     app.user("aaron").await;
     let r = app.get("/v2/users", &first).await;
-    let names: Vec<&str> = r.body["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .filter_map(|u| u["username"].as_str())
-        .collect();
-    assert_eq!(names, ["first", "aaron"]);
+    assert_eq!(r.column("username"), ["first", "aaron"]);
 });
 
 // test_key: a key is read back by its id; another user's is not found; the
@@ -320,14 +314,6 @@ dual_test!(domains_answer_like_the_reference, |app| {
         let body = json!({ "domain": domain });
         async move { app.post(&path, &who, body).await }
     };
-    let listed = |r: crate::harness::Res| -> Vec<String> {
-        r.body["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .filter_map(|d| d["domain"].as_str().map(str::to_owned))
-            .collect()
-    };
     let r = add(&alice, "web", "autotest.127.0.0.1.xip.io.").await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["domain"], "autotest.127.0.0.1.xip.io");
@@ -374,7 +360,10 @@ dual_test!(domains_answer_like_the_reference, |app| {
         .delete("/v2/apps/web/domains/ドメイン.テスト", &alice)
         .await;
     assert_eq!(r.status, 204, "removed by its Unicode form: {}", r.text);
-    let names = listed(app.get("/v2/apps/web/domains", &alice).await);
+    let names = app
+        .get("/v2/apps/web/domains", &alice)
+        .await
+        .column("domain");
     assert_eq!(
         names,
         [

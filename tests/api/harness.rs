@@ -53,6 +53,18 @@ pub struct Res {
     pub body: Value,
 }
 
+impl Res {
+    /// `field` of every object in a list answer's `results`, in order.
+    pub fn column(&self, field: &str) -> Vec<String> {
+        self.body["results"]
+            .as_array()
+            .expect("a list answer")
+            .iter()
+            .filter_map(|row| row[field].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
 impl TestApp {
     /// Starts a server with default test settings.
     pub async fn spawn(backend: Backend) -> Self {

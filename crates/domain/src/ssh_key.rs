@@ -128,9 +128,6 @@ impl PublicKey {
             return Err(bad(&unsupported_type_message(type_name, rest)));
         };
         let (data, comment) = split_word(rest);
-        if data.is_empty() {
-            return Err(bad("Public key has no base64 data after the key type"));
-        }
         if holds_another_key(comment) {
             return Err(bad("Only one public key may be uploaded at a time"));
         }
